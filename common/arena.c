@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* arena: chunks of memory handed out in order, released all at once. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "util.h"
+
+#define CHUNK (64 * 1024)
+
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+struct fw_arena {
+	struct chunk *head;
+};
+
+struct fw_arena *arena_new(void)
+{
+	return xcalloc(1, sizeof(struct fw_arena));
+}
+
+void arena_free(struct fw_arena *a)
+{
+	if (!a)
+		return;
+	while (a->head) {
+		struct chunk *c = a->head;
+
+		a->head = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+void *arena_alloc(struct fw_arena *a, size_t n)
+{
+	size_t al = sizeof(max_align_t);
+	struct chunk *c = a->head;
+	void *p;
+
+	n = (n + al - 1) / al * al;
+	if (!c || c->size - c->used < n) {
+		size_t sz = n > CHUNK ? n : CHUNK;
+
+		c = xmalloc(sizeof(*c) + sz);
+		c->size = sz;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+void *arena_memdup(struct fw_arena *a, const void *p, size_t n)
+{
+	void *q = arena_alloc(a, n);
+
+	if (n)
+		memcpy(q, p, n);
+	return q;
+}
+
+char *arena_strdup(struct fw_arena *a, const char *s)
+{
+	return arena_memdup(a, s, strlen(s) + 1);
+}
+
+char *arena_printf(struct fw_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	r = arena_strdup(a, s);
+	free(s);
+	return r;
+}

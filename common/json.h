@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * json: strict reading of JSON documents on top of cJSON -- syntax errors
+ * with line and column, unknown and duplicate keys, integral numbers, value
+ * descriptions and closest-name suggestions for diagnostics.
+ */
+#ifndef FW_JSON_H
+#define FW_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "diag.h"
+
+/* Parses one JSON document; NULL with a malloc'ed "line L, column C: ..."
+ * message in *err. */
+cJSON *json_parse(const char *text, size_t len, char **err);
+/* Reports, in document order, keys of obj not in allowed (NULL-ended) and
+ * keys given twice. Returns true if there were none. */
+bool json_check_keys(struct fw_diags *d, const char *file, const char *path,
+		     const cJSON *obj, const char *const *allowed);
+/* A short description of a value for messages: 70000, "abc", true, a list,
+ * an object. Returns a malloc'ed string. */
+char *json_describe(const cJSON *v);
+/* True if v is a finite number with no fractional part in [min, max]. */
+bool json_int(const cJSON *v, double min, double max, long long *out);
+/* The name in names (NULL-ended) closest to s, or NULL if none is close. */
+const char *json_suggest(const char *s, const char *const *names);
+/* Joins "parent.key" / "parent[i]"; malloc'ed. */
+char *json_path_key(const char *parent, const char *key);
+char *json_path_idx(const char *parent, size_t i);
+
+#endif

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * plan: what the kernel must hold for one policy -- one inet table with its
+ * named counters, named sets, chains and rules. The single input of both the
+ * nft-text printer (nftext) and the netlink batch builder (fwd/nl).
+ *
+ * Every match and statement is spelled so that the text printer can print
+ * exactly what `nft list` prints for the bytecode the netlink builder emits
+ * (nftables 1.0.6), so that `fwctl compile` equals `nft list table` of an
+ * applied policy, counter values aside.
+ */
+#ifndef FW_PLAN_H
+#define FW_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "policy.h"
+
+struct fw_arena;
+
+#define FW_TABLE_DEFAULT "fwd_filter"
+/* The nflog group that default-policy drops are sent to (log_drops). */
+#define FW_NFLOG_GROUP 27
+/* nft's default limit burst, which `nft list` leaves out. */
+#define FW_LIMIT_BURST_DEFAULT 5
+
+/* An inclusive interval of keys, big-endian, keylen bytes of lo/hi used. */
+struct fw_elem {
+	uint8_t lo[16], hi[16];
+};
+
+enum fw_mkind {
+	FW_M_IIFNAME,	 /* str; a trailing '*' makes it a prefix match */
+	FW_M_OIFNAME,	 /* str */
+	FW_M_CT_STATE,	 /* mask: any of FW_CT_* bits set */
+	FW_M_NFPROTO,	 /* family only: "meta nfproto ipv4|ipv6" */
+	FW_M_SADDR,	 /* family; set or elems (keylen 4 or 16) */
+	FW_M_DADDR,	 /* family; set or elems */
+	FW_M_L4PROTO,	 /* elems, keylen 1 (IPPROTO_*) */
+	FW_M_SPORT,	 /* elems, keylen 2; after an L4PROTO match */
+	FW_M_DPORT,	 /* elems, keylen 2; after an L4PROTO match */
+	FW_M_ICMP_TYPE,	 /* elems, keylen 1 */
+	FW_M_ICMPV6_TYPE /* elems, keylen 1 */
+};
+
+/* Conntrack state bits, as the kernel's NF_CT_STATE_BIT values. */
+#define FW_CT_INVALID 0x1u
+#define FW_CT_ESTABLISHED 0x2u
+#define FW_CT_RELATED 0x4u
+#define FW_CT_NEW 0x8u
+
+struct fw_match {
+	enum fw_mkind kind;
+	uint8_t family;	 /* SADDR/DADDR/NFPROTO: 4 or 6 */
+	const char *str; /* IIFNAME/OIFNAME */
+	uint32_t mask;	 /* CT_STATE */
+	const char *set; /* named set of the plan, or NULL */
+	/*
+	 * Literal elements, sorted, disjoint and not adjacent. One element
+	 * is matched directly (cmp; a prefix or a range); more than one
+	 * become an anonymous constant set (with the interval flag when any
+	 * element has lo != hi).
+	 */
+	struct fw_elem *elems;
+	size_t nelems;
+};
+
+enum fw_skind {
+	FW_S_LIMIT,  /* limit rate [over] N/unit burst B packets */
+	FW_S_LOG,    /* log prefix "..." [group G] */
+	FW_S_COUNTER /* counter name "..." (a named counter of the plan) */
+};
+
+struct fw_stmt {
+	enum fw_skind kind;
+	/* LIMIT */
+	bool over;
+	uint32_t rate;
+	uint32_t unit;	/* seconds: 1, 60, 3600 */
+	uint32_t burst; /* packets; nft's default is 5 */
+	/* LOG */
+	const char *prefix;
+	int group; /* nflog group, or -1 for the kernel log */
+	/* COUNTER */
+	const char *counter;
+};
+
+enum fw_verdict {
+	FW_V_NONE,	    /* no verdict: continue with the next rule */
+	FW_V_ACCEPT,
+	FW_V_DROP,
+	FW_V_REJECT,	    /* port-unreachable: icmpx, or icmp/icmpv6 when
+			     * the rule matches one family (reject_family) */
+	FW_V_REJECT_TCP_RST, /* "reject with tcp reset"; rule matches tcp */
+	FW_V_JUMP,	    /* to target */
+	FW_V_RETURN
+};
+
+struct fw_prule {
+	struct fw_match *m;
+	size_t nm;
+	struct fw_stmt *s;
+	size_t ns;
+	enum fw_verdict verdict;
+	const char *target;  /* JUMP */
+	uint8_t reject_family; /* REJECT: 0 icmpx ("reject"), 4 "reject with
+				* icmp port-unreachable", 6 "... icmpv6 ..." */
+	const char *comment; /* rule name, or NULL */
+	const char *path;    /* JSON path of the policy rule, or NULL */
+};
+
+struct fw_pchain {
+	const char *name;
+	bool base;
+	int hook;	  /* NF_INET_LOCAL_IN, ... (base chains) */
+	int priority;	  /* 0 = "filter" */
+	bool policy_drop; /* base chains */
+	struct fw_prule *rules;
+	size_t nrules;
+};
+
+enum fw_keytype { FW_KEY_IPV4, FW_KEY_IPV6 };
+
+struct fw_pset {
+	const char *name; /* "<group>_v4" / "<group>_v6" */
+	enum fw_keytype key;
+	bool interval;	  /* always set for group sets */
+	const char *path; /* "groups.app" */
+	struct fw_elem *elems;
+	size_t nelems;
+};
+
+/* What a named counter counts, for status and metrics. */
+enum fw_ckind { FW_C_RULE, FW_C_DEFAULT, FW_C_INVALID };
+
+struct fw_pcounter {
+	const char *name; /* "input_ssh", "default_input", "invalid_input" */
+	enum fw_ckind kind;
+	enum fw_chain_id chain;
+	const char *rule; /* FW_C_RULE: the policy rule's name */
+	enum fw_action action;
+	const char *path;
+};
+
+struct fw_plan {
+	const char *table;
+	struct fw_pcounter *counters; /* in policy order */
+	size_t ncounters;
+	struct fw_pset *sets;
+	size_t nsets;
+	struct fw_pchain *chains; /* base chains first, then rule chains */
+	size_t nchains;
+	struct fw_arena *arena; /* owns every string and array above */
+};
+
+/* Builds the plan of a validated policy. NULL with diagnostics. */
+struct fw_plan *plan_build(const struct fw_policy *p, const char *table,
+			   struct fw_diags *d);
+void plan_free(struct fw_plan *plan);
+
+/* Key length in bytes of a match's elements. */
+size_t plan_keylen(const struct fw_match *m);
+/* The prefix length if [lo, hi] is exactly one CIDR prefix, else -1. */
+int plan_elem_prefix(const struct fw_elem *e, size_t keylen);
+
+#endif

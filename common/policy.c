@@ -1,0 +1,1149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * policy: validates the JSON of a policy (all its files) into the IR, every
+ * error with its file and JSON path, in document order. Never prints; never
+ * keeps pointers into the cJSON tree.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "arena.h"
+#include "json.h"
+#include "policy.h"
+#include "source.h"
+#include "util.h"
+
+#define NAME_MAX_LEN 32
+#define COMMENT_MAX_LEN 256
+#define HOST_MAX_LEN 253
+
+struct walk {
+	struct fw_policy *p;
+	struct fw_arena *a;
+	struct fw_diags *d;
+	const char *file;
+	bool top;
+	const char **group_names; /* every group of every file, NULL-ended */
+	size_t gcap, rcap[FW_NCHAINS];
+	size_t ncap;
+	/* per rule being walked */
+	enum fw_chain_id chain;
+	unsigned proto_hint; /* proto of the current rule, if valid */
+	bool has_limit;
+};
+
+static const char *const chain_names[FW_NCHAINS] = {"input", "output",
+						    "forward"};
+static const char *const action_names[] = {"accept", "drop", "reject"};
+
+const char *policy_chain_name(enum fw_chain_id c)
+{
+	return chain_names[c];
+}
+
+const char *policy_action_name(enum fw_action a)
+{
+	return action_names[a];
+}
+
+/* Reports "PATH: expected WHAT, got DESCRIPTION". */
+static void expected(struct walk *w, const char *path, const char *what,
+		     const cJSON *v)
+{
+	char *got = json_describe(v);
+
+	diags_add(w->d, w->file, path, "expected %s, got %s", what, got);
+	free(got);
+}
+
+static bool valid_name(const char *s, bool upper)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0]) ||
+	      (upper && isupper((unsigned char)s[0]))))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(islower(c) || isdigit(c) || c == '_' || c == '-' ||
+		      (upper && isupper(c))))
+			return false;
+	}
+	return true;
+}
+
+static bool group_known(const struct walk *w, const char *name)
+{
+	for (const char **g = w->group_names; g && *g; g++)
+		if (!strcmp(*g, name))
+			return true;
+	return false;
+}
+
+/* ---- addresses: group members and from/to ---- */
+
+static bool addr_item(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_addr_item *it)
+{
+	const char *s, *name;
+	char *err;
+
+	if (!cJSON_IsString(v)) {
+		expected(w, path, "an address, prefix, range or group name", v);
+		return false;
+	}
+	s = v->valuestring;
+	it->path = arena_strdup(w->a, path);
+	if (addr_parse(s, &it->r, &err) == 0)
+		return true;
+	if (err) {
+		diags_add(w->d, w->file, path, "%s", err);
+		free(err);
+		return false;
+	}
+	name = s[0] == '@' ? s + 1 : s;
+	if (!valid_name(name, true)) {
+		diags_add(w->d, w->file, path,
+			  "\"%s\" is neither an address, a prefix, a range nor "
+			  "a group name (DNS names are not supported)",
+			  s);
+		return false;
+	}
+	if (!group_known(w, name)) {
+		const char *near = json_suggest(name, w->group_names);
+
+		if (near)
+			diags_add(w->d, w->file, path,
+				  "unknown group \"%s\" (did you mean \"%s\"?)",
+				  name, near);
+		else
+			diags_add(w->d, w->file, path, "unknown group \"%s\"",
+				  name);
+		return false;
+	}
+	it->group = arena_strdup(w->a, name);
+	return true;
+}
+
+static void addr_list(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_addr_list *l, bool allow_empty)
+{
+	const cJSON *e;
+	size_t i = 0, cap = 0;
+
+	if (cJSON_IsString(v)) {
+		l->v = xcalloc(1, sizeof(*l->v));
+		if (addr_item(w, v, path, &l->v[0]))
+			l->n = 1;
+		return;
+	}
+	if (!cJSON_IsArray(v)) {
+		expected(w, path, "an address, prefix, range, group name or a "
+				  "list of these", v);
+		return;
+	}
+	if (!allow_empty && cJSON_GetArraySize(v) == 0) {
+		diags_add(w->d, w->file, path,
+			  "empty list (leave the key out to match any address)");
+		return;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		char *p = json_path_idx(path, i++);
+
+		xgrow((void **)&l->v, &cap, l->n, sizeof(*l->v));
+		memset(&l->v[l->n], 0, sizeof(l->v[0]));
+		if (addr_item(w, e, p, &l->v[l->n]))
+			l->n++;
+		free(p);
+	}
+}
+
+/* ---- ports ---- */
+
+static bool port_num(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	n = strtoul(s, &end, 10);
+	if (*end || n < 1 || n > 65535)
+		return false;
+	*out = (uint16_t)n;
+	return true;
+}
+
+static bool port_item(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_port_range *r)
+{
+	long long n;
+
+	if (cJSON_IsNumber(v)) {
+		char *got = json_describe(v);
+		bool ok = json_int(v, 1, 65535, &n);
+
+		if (!ok && json_int(v, -1e18, 1e18, &n))
+			diags_add(w->d, w->file, path,
+				  "%s is out of range 1-65535", got);
+		else if (!ok)
+			diags_add(w->d, w->file, path,
+				  "%s is not a port number (expected an "
+				  "integer 1-65535)",
+				  got);
+		free(got);
+		r->lo = r->hi = (uint16_t)n;
+		return ok;
+	}
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring, *dash = strchr(s, '-');
+		char lo[8];
+
+		if (!dash && port_num(s, &r->lo)) {
+			r->hi = r->lo;
+			return true;
+		}
+		if (dash && (size_t)(dash - s) < sizeof(lo)) {
+			memcpy(lo, s, (size_t)(dash - s));
+			lo[dash - s] = '\0';
+			if (port_num(lo, &r->lo) && port_num(dash + 1, &r->hi)) {
+				if (r->lo <= r->hi)
+					return true;
+				diags_add(w->d, w->file, path,
+					  "\"%s\": range start is above its end",
+					  s);
+				return false;
+			}
+		}
+		diags_add(w->d, w->file, path,
+			  "\"%s\" is not a port or port range (expected a "
+			  "number 1-65535 or \"LOW-HIGH\"; service names are "
+			  "not supported)",
+			  s);
+		return false;
+	}
+	expected(w, path, "a port number, a \"LOW-HIGH\" range or a list of "
+			  "these", v);
+	return false;
+}
+
+static void port_list(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_port_range **out, size_t *n)
+{
+	const cJSON *e;
+	size_t i = 0, cap = 0;
+	struct fw_port_range r;
+
+	if (w->proto_hint == 0) {
+		diags_add(w->d, w->file, path,
+			  "a port needs \"proto\": \"tcp\", \"udp\" or both");
+	} else if (w->proto_hint & ~(FW_P_TCP | FW_P_UDP)) {
+		diags_add(w->d, w->file, path,
+			  "ports apply only to tcp and udp, but \"proto\" "
+			  "includes %s",
+			  w->proto_hint & FW_P_ICMP ? "icmp" : "icmpv6");
+	}
+	if (!cJSON_IsArray(v)) {
+		if (port_item(w, v, path, &r)) {
+			*out = xmalloc(sizeof(r));
+			(*out)[0] = r;
+			*n = 1;
+		}
+		return;
+	}
+	if (cJSON_GetArraySize(v) == 0) {
+		diags_add(w->d, w->file, path,
+			  "empty list (leave the key out to match any port)");
+		return;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		char *p = json_path_idx(path, i++);
+
+		if (port_item(w, e, p, &r)) {
+			xgrow((void **)out, &cap, *n, sizeof(r));
+			(*out)[(*n)++] = r;
+		}
+		free(p);
+	}
+}
+
+/* ---- rule keys ---- */
+
+static bool get_string(struct walk *w, const cJSON *v, const char *path,
+		       const char *what)
+{
+	if (cJSON_IsString(v))
+		return true;
+	expected(w, path, what, v);
+	return false;
+}
+
+static bool enum_value(struct walk *w, const cJSON *v, const char *path,
+		       const char *const *names, size_t n, int *out)
+{
+	char *all;
+
+	if (!get_string(w, v, path, "a string"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v->valuestring, names[i])) {
+			*out = (int)i;
+			return true;
+		}
+	all = xstrdup(names[0]);
+	for (size_t i = 1; i < n; i++) {
+		char *t = xasprintf("%s, %s", all, names[i]);
+
+		free(all);
+		all = t;
+	}
+	diags_add(w->d, w->file, path, "\"%s\" is not one of: %s",
+		  v->valuestring, all);
+	free(all);
+	return false;
+}
+
+static void rule_name(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_rule *r)
+{
+	if (!get_string(w, v, path, "a rule name"))
+		return;
+	if (!valid_name(v->valuestring, false)) {
+		diags_add(w->d, w->file, path,
+			  "\"%s\" is not a valid rule name (expected "
+			  "[a-z0-9][a-z0-9_-]{0,31})",
+			  v->valuestring);
+		return;
+	}
+	r->name = arena_strdup(w->a, v->valuestring);
+}
+
+static void rule_action(struct walk *w, const cJSON *v, const char *path,
+			struct fw_rule *r)
+{
+	int a;
+
+	if (enum_value(w, v, path, action_names, ARRAY_SIZE(action_names), &a))
+		r->action = (enum fw_action)a;
+}
+
+static const char *const proto_names[] = {"tcp", "udp", "icmp", "icmpv6"};
+
+static unsigned proto_bits(struct walk *w, const cJSON *v, const char *path)
+{
+	const cJSON *e;
+	unsigned bits = 0;
+	size_t i = 0;
+	int p;
+
+	if (cJSON_IsString(v))
+		return enum_value(w, v, path, proto_names, 4, &p) ? 1u << p : 0;
+	if (!cJSON_IsArray(v)) {
+		expected(w, path, "a protocol or a list of protocols", v);
+		return 0;
+	}
+	if (cJSON_GetArraySize(v) == 0) {
+		diags_add(w->d, w->file, path, "empty list (leave the key out "
+					       "to match any protocol)");
+		return 0;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		char *pp = json_path_idx(path, i++);
+
+		if (enum_value(w, e, pp, proto_names, 4, &p)) {
+			if (bits & (1u << p))
+				diags_add(w->d, w->file, pp,
+					  "\"%s\" is listed twice",
+					  proto_names[p]);
+			bits |= 1u << p;
+		}
+		free(pp);
+	}
+	return bits;
+}
+
+static void rule_proto(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rule *r)
+{
+	r->proto = proto_bits(w, v, path);
+}
+
+static void rule_dport(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rule *r)
+{
+	port_list(w, v, path, &r->dport, &r->ndport);
+}
+
+static void rule_sport(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rule *r)
+{
+	port_list(w, v, path, &r->sport, &r->nsport);
+}
+
+static void rule_from(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_rule *r)
+{
+	addr_list(w, v, path, &r->from, false);
+}
+
+static void rule_to(struct walk *w, const cJSON *v, const char *path,
+		    struct fw_rule *r)
+{
+	addr_list(w, v, path, &r->to, false);
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c >= 0x7f || strchr("/:\"\\", c))
+			return false;
+		if (c == '*' && i != n - 1)
+			return false;
+	}
+	return true;
+}
+
+static void iface_list(struct walk *w, const cJSON *v, const char *path,
+		       char ***out, size_t *n)
+{
+	const cJSON *e;
+	size_t i = 0, count;
+	const bool list = cJSON_IsArray(v);
+
+	if (!list && !cJSON_IsString(v)) {
+		expected(w, path, "an interface name or a list of them", v);
+		return;
+	}
+	count = list ? (size_t)cJSON_GetArraySize(v) : 1;
+	if (list && count == 0) {
+		diags_add(w->d, w->file, path, "empty list (leave the key out "
+					       "to match any interface)");
+		return;
+	}
+	*out = xcalloc(count, sizeof(char *));
+	for (e = list ? v->child : v; e; e = list ? e->next : NULL) {
+		char *p = list ? json_path_idx(path, i++) : xstrdup(path);
+
+		if (!cJSON_IsString(e))
+			expected(w, p, "an interface name", e);
+		else if (!valid_ifname(e->valuestring))
+			diags_add(w->d, w->file, p,
+				  "\"%s\" is not a valid interface name "
+				  "(1-15 characters, no '/', ':', quotes or "
+				  "spaces; '*' only at the end)",
+				  e->valuestring);
+		else
+			(*out)[(*n)++] = arena_strdup(w->a, e->valuestring);
+		free(p);
+	}
+}
+
+static void rule_iif(struct walk *w, const cJSON *v, const char *path,
+		     struct fw_rule *r)
+{
+	if (w->chain == FW_OUTPUT)
+		diags_add(w->d, w->file, path,
+			  "\"iif\" never matches in the output chain (locally "
+			  "generated packets have no input interface)");
+	iface_list(w, v, path, &r->iif, &r->niif);
+}
+
+static void rule_oif(struct walk *w, const cJSON *v, const char *path,
+		     struct fw_rule *r)
+{
+	if (w->chain == FW_INPUT)
+		diags_add(w->d, w->file, path,
+			  "\"oif\" never matches in the input chain");
+	iface_list(w, v, path, &r->oif, &r->noif);
+}
+
+static bool parse_rate(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rate *rate)
+{
+	static const char *const units[] = {"second", "minute", "hour"};
+	static const int secs[] = {1, 60, 3600};
+	const char *s, *slash;
+	char *end;
+	unsigned long n;
+
+	if (!get_string(w, v, path, "a rate \"N/second|minute|hour\""))
+		return false;
+	s = v->valuestring;
+	slash = strchr(s, '/');
+	n = isdigit((unsigned char)s[0]) ? strtoul(s, &end, 10) : 0;
+	if (slash && n >= 1 && n <= 1000000000 && end == slash)
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+			if (!strcmp(slash + 1, units[i])) {
+				rate->n = (uint32_t)n;
+				rate->unit = secs[i];
+				return true;
+			}
+	diags_add(w->d, w->file, path,
+		  "\"%s\" is not a rate (expected \"N/second\", \"N/minute\" "
+		  "or \"N/hour\" with N 1-1000000000)",
+		  s);
+	return false;
+}
+
+static void rule_limit(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rule *r)
+{
+	r->has_limit = parse_rate(w, v, path, &r->limit);
+}
+
+static void rule_burst(struct walk *w, const cJSON *v, const char *path,
+		       struct fw_rule *r)
+{
+	long long n;
+
+	if (!w->has_limit)
+		diags_add(w->d, w->file, path, "\"burst\" needs \"limit\"");
+	if (json_int(v, 1, 1000000, &n)) {
+		r->burst = (uint32_t)n;
+		return;
+	}
+	expected(w, path, "an integer 1-1000000 (packets)", v);
+}
+
+static void rule_log(struct walk *w, const cJSON *v, const char *path,
+		     struct fw_rule *r)
+{
+	if (cJSON_IsBool(v))
+		r->log = cJSON_IsTrue(v);
+	else
+		expected(w, path, "true or false", v);
+}
+
+static void rule_comment(struct walk *w, const cJSON *v, const char *path,
+			 struct fw_rule *r)
+{
+	if (!get_string(w, v, path, "a string"))
+		return;
+	if (strlen(v->valuestring) > COMMENT_MAX_LEN) {
+		diags_add(w->d, w->file, path,
+			  "comment is longer than %d characters",
+			  COMMENT_MAX_LEN);
+		return;
+	}
+	r->comment = arena_strdup(w->a, v->valuestring);
+}
+
+typedef void (*rule_fn)(struct walk *, const cJSON *, const char *,
+			struct fw_rule *);
+
+static const struct {
+	const char *key;
+	rule_fn fn;
+} rule_keys[] = {
+	{"name", rule_name},   {"action", rule_action},
+	{"proto", rule_proto}, {"port", rule_dport},
+	{"sport", rule_sport}, {"from", rule_from},
+	{"to", rule_to},       {"iif", rule_iif},
+	{"oif", rule_oif},     {"limit", rule_limit},
+	{"burst", rule_burst}, {"log", rule_log},
+	{"comment", rule_comment},
+};
+
+static const char *const rule_key_names[] = {
+	"name", "action", "proto", "port",  "sport", "from",	"to",
+	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
+
+/* Whether an earlier rule (any chain, any file) has this name. */
+static const struct fw_rule *rule_by_name(const struct fw_policy *p,
+					  const char *name)
+{
+	for (int c = 0; c < FW_NCHAINS; c++)
+		for (size_t i = 0; i < p->chains[c].nrules; i++)
+			if (p->chains[c].rules[i].name &&
+			    !strcmp(p->chains[c].rules[i].name, name))
+				return &p->chains[c].rules[i];
+	return NULL;
+}
+
+static void walk_rule(struct walk *w, const cJSON *v, const char *path,
+		      struct fw_rule *r)
+{
+	const cJSON *proto = cJSON_GetObjectItemCaseSensitive(v, "proto");
+	const struct fw_rule *dup;
+	const cJSON *c;
+
+	r->path = arena_strdup(w->a, path);
+	r->file = arena_strdup(w->a, w->file);
+	if (!cJSON_GetObjectItemCaseSensitive(v, "name"))
+		diags_add(w->d, w->file, path, "missing \"name\"");
+	/* Fields checked against proto and limit need them first. */
+	w->proto_hint = 0;
+	if (proto) {
+		struct fw_diags quiet = {0};
+		struct walk q = *w;
+
+		q.d = &quiet;
+		w->proto_hint = proto_bits(&q, proto, path);
+		diags_free(&quiet);
+	}
+	w->has_limit = cJSON_GetObjectItemCaseSensitive(v, "limit") != NULL;
+	json_check_keys(w->d, w->file, path, v, rule_key_names);
+	for (c = v->child; c; c = c->next) {
+		char *p = json_path_key(path, c->string);
+
+		for (size_t k = 0; k < ARRAY_SIZE(rule_keys); k++)
+			if (!strcmp(c->string, rule_keys[k].key) &&
+			    cJSON_GetObjectItemCaseSensitive(v, c->string) == c)
+				rule_keys[k].fn(w, c, p, r);
+		free(p);
+	}
+	if (r->name && (dup = rule_by_name(w->p, r->name))) {
+		char *p = json_path_key(path, "name");
+
+		if (strcmp(dup->file, w->file))
+			diags_add(w->d, w->file, p,
+				  "duplicate rule name \"%s\" (first defined "
+				  "in %s at %s)",
+				  r->name, dup->file, dup->path);
+		else
+			diags_add(w->d, w->file, p,
+				  "duplicate rule name \"%s\" (first defined "
+				  "at %s)",
+				  r->name, dup->path);
+		free(p);
+	}
+}
+
+/* ---- chains ---- */
+
+static void walk_chain(struct walk *w, const cJSON *v, const char *path,
+		       enum fw_chain_id id)
+{
+	static const char *const top_keys[] = {"default", "rules", NULL};
+	static const char *const inc_keys[] = {"rules", NULL};
+	static const char *const defaults[] = {"accept", "drop"};
+	struct fw_chain *ch = &w->p->chains[id];
+	const cJSON *def, *rules, *e;
+	size_t i = 0;
+	int dv;
+
+	if (!cJSON_IsObject(v)) {
+		expected(w, path, "an object {\"default\": ..., \"rules\": [...]}",
+			 v);
+		return;
+	}
+	ch->declared = true;
+	def = cJSON_GetObjectItemCaseSensitive(v, "default");
+	if (def && !w->top) {
+		char *p = json_path_key(path, "default");
+
+		diags_add(w->d, w->file, p,
+			  "only the main policy may set a chain's default");
+		free(p);
+	}
+	json_check_keys(w->d, w->file, path, v, w->top ? top_keys : inc_keys);
+	if (def && w->top) {
+		char *p = json_path_key(path, "default");
+
+		if (enum_value(w, def, p, defaults, 2, &dv))
+			ch->def = dv ? FW_DROP : FW_ACCEPT;
+		free(p);
+	}
+	rules = cJSON_GetObjectItemCaseSensitive(v, "rules");
+	if (!rules)
+		return;
+	if (!cJSON_IsArray(rules)) {
+		char *p = json_path_key(path, "rules");
+
+		expected(w, p, "a list of rules", rules);
+		free(p);
+		return;
+	}
+	cJSON_ArrayForEach(e, rules)
+	{
+		char *p = xasprintf("%s.rules[%zu]", path, i++);
+		struct fw_rule r = {0};
+
+		if (!cJSON_IsObject(e)) {
+			expected(w, p, "a rule object", e);
+			free(p);
+			continue;
+		}
+		w->chain = id;
+		walk_rule(w, e, p, &r);
+		xgrow((void **)&ch->rules, &w->rcap[id], ch->nrules,
+		      sizeof(r));
+		ch->rules[ch->nrules++] = r;
+		free(p);
+	}
+}
+
+/* ---- groups ---- */
+
+static const struct fw_group *group_by_name(const struct fw_policy *p,
+					    const char *name)
+{
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (!strcmp(p->groups[i].name, name))
+			return &p->groups[i];
+	return NULL;
+}
+
+static void walk_group(struct walk *w, const cJSON *g, const char *path)
+{
+	struct fw_policy *p = w->p;
+	const struct fw_group *dup = group_by_name(p, g->string);
+	struct fw_group *grp;
+
+	if (!valid_name(g->string, true)) {
+		diags_add(w->d, w->file, path,
+			  "\"%s\" is not a valid group name (expected "
+			  "[A-Za-z0-9][A-Za-z0-9_-]{0,31})",
+			  g->string);
+		return;
+	}
+	if (dup) {
+		if (strcmp(dup->file, w->file))
+			diags_add(w->d, w->file, path,
+				  "group \"%s\" is already defined in %s",
+				  g->string, dup->file);
+		else
+			diags_add(w->d, w->file, path, "duplicate key \"%s\"",
+				  g->string);
+		return;
+	}
+	xgrow((void **)&p->groups, &w->ncap, p->ngroups, sizeof(*grp));
+	grp = &p->groups[p->ngroups++];
+	memset(grp, 0, sizeof(*grp));
+	grp->name = arena_strdup(w->a, g->string);
+	grp->path = arena_strdup(w->a, path);
+	grp->file = arena_strdup(w->a, w->file);
+	addr_list(w, g, path, &grp->items, true);
+}
+
+static void walk_groups(struct walk *w, const cJSON *v)
+{
+	const cJSON *g;
+
+	if (!cJSON_IsObject(v)) {
+		expected(w, "groups", "an object of group name -> list", v);
+		return;
+	}
+	for (g = v->child; g; g = g->next) {
+		char *path = json_path_key("groups", g->string);
+
+		walk_group(w, g, path);
+		free(path);
+	}
+}
+
+static void flat_add(struct fw_group *g, size_t *cap,
+		     const struct fw_addr_range *r)
+{
+	xgrow((void **)&g->flat, cap, g->nflat, sizeof(*g->flat));
+	g->flat[g->nflat++] = *r;
+}
+
+/* Flattens group references depth-first; state 1 = on the stack. */
+static int resolve_group(struct walk *w, struct fw_group *g, char *state,
+			 struct fw_buf *trail)
+{
+	struct fw_policy *p = w->p;
+	size_t idx = (size_t)(g - p->groups), cap = 0, mark = trail->len;
+
+	if (state[idx] == 2)
+		return 0;
+	if (state[idx] == 1) {
+		buf_printf(trail, "%s", g->name);
+		diags_add(w->d, g->file, g->path, "group cycle: %s", trail->s);
+		return -1;
+	}
+	state[idx] = 1;
+	buf_printf(trail, "%s -> ", g->name);
+	for (size_t i = 0; i < g->items.n; i++) {
+		const struct fw_addr_item *it = &g->items.v[i];
+		struct fw_group *ref;
+
+		if (!it->group) {
+			flat_add(g, &cap, &it->r);
+			continue;
+		}
+		ref = (struct fw_group *)group_by_name(p, it->group);
+		if (!ref || resolve_group(w, ref, state, trail) < 0) {
+			state[idx] = 2;
+			return -1;
+		}
+		for (size_t j = 0; j < ref->nflat; j++)
+			flat_add(g, &cap, &ref->flat[j]);
+	}
+	trail->len = mark;
+	trail->s[mark] = '\0';
+	g->nflat = addr_normalize(g->flat, g->nflat);
+	state[idx] = 2;
+	return 0;
+}
+
+static void resolve_groups(struct walk *w)
+{
+	char *state = xcalloc(w->p->ngroups + 1, 1);
+	struct fw_buf trail = {0};
+
+	buf_add(&trail, "", 0);
+	for (size_t i = 0; i < w->p->ngroups; i++) {
+		trail.len = 0;
+		trail.s[0] = '\0';
+		resolve_group(w, &w->p->groups[i], state, &trail);
+	}
+	buf_free(&trail);
+	free(state);
+}
+
+/* ---- options ---- */
+
+static void walk_bool(struct walk *w, const cJSON *v, const char *path,
+		      bool *out)
+{
+	if (cJSON_IsBool(v))
+		*out = cJSON_IsTrue(v);
+	else
+		expected(w, path, "true or false", v);
+}
+
+static void walk_baseline(struct walk *w, const cJSON *v, const char *path)
+{
+	static const char *const keys[] = {"loopback", "established",
+					   "invalid", "icmp", NULL};
+	struct fw_baseline *b = &w->p->baseline;
+	bool *fields[] = {&b->loopback, &b->established, &b->invalid,
+			  &b->icmp};
+
+	if (cJSON_IsBool(v)) {
+		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+			*fields[i] = cJSON_IsTrue(v);
+		return;
+	}
+	if (!cJSON_IsObject(v)) {
+		expected(w, path,
+			 "true, false or an object of baseline switches", v);
+		return;
+	}
+	json_check_keys(w->d, w->file, path, v, keys);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, keys[i]);
+		char *p = json_path_key(path, keys[i]);
+
+		if (e)
+			walk_bool(w, e, p, fields[i]);
+		free(p);
+	}
+}
+
+static void walk_log_drops(struct walk *w, const cJSON *v, const char *path)
+{
+	static const char *const keys[] = {"rate", NULL};
+	const cJSON *rate;
+
+	if (cJSON_IsBool(v)) {
+		w->p->log_drops = cJSON_IsTrue(v);
+		return;
+	}
+	if (!cJSON_IsObject(v)) {
+		expected(w, path,
+			 "an object {\"rate\": \"N/second\"} or true/false", v);
+		return;
+	}
+	w->p->log_drops = true;
+	json_check_keys(w->d, w->file, path, v, keys);
+	rate = cJSON_GetObjectItemCaseSensitive(v, "rate");
+	if (rate) {
+		char *p = json_path_key(path, "rate");
+
+		parse_rate(w, rate, p, &w->p->log_rate);
+		free(p);
+	}
+}
+
+static void walk_options(struct walk *w, const cJSON *v)
+{
+	static const char *const keys[] = {"log_drops", "baseline", NULL};
+	const cJSON *e;
+
+	if (!cJSON_IsObject(v)) {
+		expected(w, "options", "an object", v);
+		return;
+	}
+	json_check_keys(w->d, w->file, "options", v, keys);
+	e = cJSON_GetObjectItemCaseSensitive(v, "log_drops");
+	if (e)
+		walk_log_drops(w, e, "options.log_drops");
+	e = cJSON_GetObjectItemCaseSensitive(v, "baseline");
+	if (e)
+		walk_baseline(w, e, "options.baseline");
+}
+
+/* ---- top level ---- */
+
+static void walk_version(struct walk *w, const cJSON *v)
+{
+	long long n;
+
+	if (json_int(v, 1, 1, &n)) {
+		w->p->version = 1;
+		return;
+	}
+	if (cJSON_IsNumber(v)) {
+		char *got = json_describe(v);
+
+		diags_add(w->d, w->file, "version",
+			  "version %s is not supported (expected 1)", got);
+		free(got);
+		return;
+	}
+	expected(w, "version", "the number 1", v);
+}
+
+static void walk_host(struct walk *w, const cJSON *v)
+{
+	const char *s;
+
+	if (!get_string(w, v, "host", "a host name"))
+		return;
+	s = v->valuestring;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == '"' || *c == '\\') {
+			diags_add(w->d, w->file, "host",
+				  "host contains a quote, a backslash or a "
+				  "control character");
+			return;
+		}
+	if (!*s || strlen(s) > HOST_MAX_LEN) {
+		diags_add(w->d, w->file, "host", "host must be 1-%d characters",
+			  HOST_MAX_LEN);
+		return;
+	}
+	w->p->host = arena_strdup(w->a, s);
+}
+
+static void walk_include(struct walk *w, const cJSON *v, bool allowed)
+{
+	const cJSON *e;
+	size_t i = 0;
+
+	if (!allowed) {
+		diags_add(w->d, w->file, "include",
+			  "not allowed here: the document must be "
+			  "self-contained (fwctl resolves includes)");
+		return;
+	}
+	if (cJSON_IsString(v))
+		return;
+	if (!cJSON_IsArray(v)) {
+		expected(w, "include", "a file name or a list of file names",
+			 v);
+		return;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		char *p = json_path_idx("include", i++);
+
+		if (!cJSON_IsString(e))
+			expected(w, p, "a file name", e);
+		free(p);
+	}
+}
+
+static void walk_key(struct walk *w, const struct fw_src *src,
+		     const cJSON *v, bool includes_ok)
+{
+	const char *k = v->string;
+
+	if (!strcmp(k, "version"))
+		walk_version(w, v);
+	else if (!strcmp(k, "host") && src->top)
+		walk_host(w, v);
+	else if (!strcmp(k, "include"))
+		walk_include(w, v, includes_ok);
+	else if (!strcmp(k, "groups"))
+		walk_groups(w, v);
+	else if (!strcmp(k, "options") && src->top)
+		walk_options(w, v);
+	for (int c = 0; c < FW_NCHAINS; c++)
+		if (!strcmp(k, chain_names[c]))
+			walk_chain(w, v, k, (enum fw_chain_id)c);
+}
+
+static void walk_file(struct walk *w, const struct fw_src *src,
+		      bool includes_ok)
+{
+	static const char *const top_keys[] = {
+		"version", "host",   "include", "groups",
+		"input",   "output", "forward", "options", NULL};
+	static const char *const inc_keys[] = {"version", "include", "groups",
+					       "input",	  "output",  "forward",
+					       NULL};
+	const cJSON *root = src->root, *v;
+
+	w->file = src->name;
+	w->top = src->top;
+	if (!cJSON_IsObject(root)) {
+		expected(w, NULL, "a JSON object", root);
+		return;
+	}
+	if (src->top && !cJSON_GetObjectItemCaseSensitive(root, "version"))
+		diags_add(w->d, w->file, "version", "missing (expected 1)");
+	json_check_keys(w->d, w->file, "", root,
+			src->top ? top_keys : inc_keys);
+	for (v = root->child; v; v = v->next)
+		if (cJSON_GetObjectItemCaseSensitive(root, v->string) == v)
+			walk_key(w, src, v, includes_ok);
+}
+
+/* Every group name of every file, so references resolve in one pass. */
+static void collect_group_names(struct walk *w, const struct fw_srcs *s)
+{
+	size_t n = 0, cap = 0;
+
+	xgrow((void **)&w->group_names, &cap, 0, sizeof(char *));
+	for (size_t i = 0; i < s->n; i++) {
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(s->v[i].root,
+								  "groups");
+
+		if (!cJSON_IsObject(g))
+			continue;
+		for (g = g->child; g; g = g->next) {
+			xgrow((void **)&w->group_names, &cap, n + 1,
+			      sizeof(char *));
+			w->group_names[n++] = g->string;
+		}
+	}
+	w->group_names[n] = NULL;
+}
+
+static struct fw_policy *policy_new(void)
+{
+	struct fw_policy *p = xcalloc(1, sizeof(*p));
+
+	p->arena = arena_new();
+	p->chains[FW_INPUT].def = FW_DROP;
+	p->chains[FW_OUTPUT].def = FW_ACCEPT;
+	p->chains[FW_FORWARD].def = FW_ACCEPT;
+	p->baseline = (struct fw_baseline){true, true, true, true};
+	p->log_rate = (struct fw_rate){5, 1};
+	return p;
+}
+
+static struct fw_policy *from_sources(const struct fw_srcs *s,
+				      bool includes_ok, struct fw_diags *d)
+{
+	size_t before = d->n + d->dropped;
+	struct walk w = {.d = d};
+
+	w.p = policy_new();
+	w.a = w.p->arena;
+	collect_group_names(&w, s);
+	for (size_t i = 0; i < s->n; i++)
+		walk_file(&w, &s->v[i], includes_ok);
+	if (d->n + d->dropped == before)
+		resolve_groups(&w);
+	free(w.group_names);
+	if (d->n + d->dropped != before) {
+		policy_free(w.p);
+		return NULL;
+	}
+	return w.p;
+}
+
+/* Loads and validates; on success *srcs holds the files (for bundling). */
+static struct fw_policy *load_validated(const char *path, struct fw_srcs *s,
+					struct fw_diags *d)
+{
+	if (source_load_file(path, s, d) == 0)
+		return from_sources(s, true, d);
+	/* Still report what is wrong in the files that did load. */
+	policy_free(from_sources(s, true, d));
+	return NULL;
+}
+
+struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
+{
+	struct fw_srcs s;
+	struct fw_policy *p = load_validated(path, &s, d);
+
+	source_free(&s);
+	return p;
+}
+
+struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
+			       struct fw_diags *d)
+{
+	struct fw_srcs s;
+	struct fw_policy *p = NULL;
+
+	if (source_load_text(name, text, len, &s, d) == 0)
+		p = from_sources(&s, false, d);
+	source_free(&s);
+	return p;
+}
+
+char *policy_bundle_file(const char *path, struct fw_diags *d)
+{
+	struct fw_srcs s;
+	struct fw_policy *p = load_validated(path, &s, d);
+	char *out = p ? source_bundle(&s) : NULL;
+
+	policy_free(p);
+	source_free(&s);
+	return out;
+}
+
+static void rule_free(struct fw_rule *r)
+{
+	free(r->dport);
+	free(r->sport);
+	free(r->from.v);
+	free(r->to.v);
+	free(r->iif);
+	free(r->oif);
+}
+
+void policy_free(struct fw_policy *p)
+{
+	if (!p)
+		return;
+	for (int c = 0; c < FW_NCHAINS; c++) {
+		for (size_t i = 0; i < p->chains[c].nrules; i++)
+			rule_free(&p->chains[c].rules[i]);
+		free(p->chains[c].rules);
+	}
+	for (size_t i = 0; i < p->ngroups; i++) {
+		free(p->groups[i].items.v);
+		free(p->groups[i].flat);
+	}
+	free(p->groups);
+	arena_free(p->arena);
+	free(p);
+}
+
+const struct fw_rule *policy_find_rule(const struct fw_policy *p,
+				       const char *name,
+				       enum fw_chain_id *chain)
+{
+	for (int c = 0; c < FW_NCHAINS; c++)
+		for (size_t i = 0; i < p->chains[c].nrules; i++)
+			if (!strcmp(p->chains[c].rules[i].name, name)) {
+				if (chain)
+					*chain = (enum fw_chain_id)c;
+				return &p->chains[c].rules[i];
+			}
+	return NULL;
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * source: reads a policy file and its includes (paths relative to the
+ * including file), detects include cycles and duplicates, and merges a
+ * validated set of files into one document. Does not validate content.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "source.h"
+#include "util.h"
+
+#define MAX_INCLUDE_DEPTH 16
+
+struct loader {
+	struct fw_srcs *s;
+	struct fw_diags *d;
+	const char *stack[MAX_INCLUDE_DEPTH]; /* real paths being loaded */
+	const char *names[MAX_INCLUDE_DEPTH];
+	size_t depth;
+	size_t cap;
+	int failed;
+};
+
+static void src_add(struct loader *l, char *name, char *real, cJSON *root,
+		    bool top)
+{
+	struct fw_srcs *s = l->s;
+
+	xgrow((void **)&s->v, &l->cap, s->n, sizeof(*s->v));
+	s->v[s->n++] = (struct fw_src){name, real, root, top};
+}
+
+/* "dir/of/including.json" + "groups.json" -> "dir/of/groups.json" */
+static char *relative_to(const char *including, const char *inc)
+{
+	const char *slash = strrchr(including, '/');
+
+	if (inc[0] == '/' || !slash)
+		return xstrdup(inc);
+	return xasprintf("%.*s/%s", (int)(slash - including), including, inc);
+}
+
+static const struct fw_src *find_loaded(const struct loader *l,
+					const char *real)
+{
+	for (size_t i = 0; i < l->s->n; i++)
+		if (!strcmp(l->s->v[i].real, real))
+			return &l->s->v[i];
+	return NULL;
+}
+
+static int load_one(struct loader *l, const char *name, const char *from,
+		    const char *path);
+
+static char *cycle_text(const struct loader *l, size_t from, const char *last)
+{
+	struct fw_buf b = {0};
+
+	for (size_t i = from; i < l->depth; i++)
+		buf_printf(&b, "%s -> ", l->names[i]);
+	buf_printf(&b, "%s", last);
+	return b.s;
+}
+
+static void load_includes(struct loader *l, const char *name, cJSON *root)
+{
+	const cJSON *inc = cJSON_GetObjectItemCaseSensitive(root, "include");
+	const cJSON *it;
+	size_t i = 0;
+
+	/* A bad "include" value is the validator's to report. */
+	if (cJSON_IsString(inc)) {
+		char *p = relative_to(name, inc->valuestring);
+
+		load_one(l, p, name, "include");
+		free(p);
+		return;
+	}
+	if (!cJSON_IsArray(inc))
+		return;
+	cJSON_ArrayForEach(it, inc)
+	{
+		char *path = json_path_idx("include", i++);
+
+		if (cJSON_IsString(it)) {
+			char *p = relative_to(name, it->valuestring);
+
+			load_one(l, p, name, path);
+			free(p);
+		}
+		free(path);
+	}
+}
+
+static int check_include(struct loader *l, const char *name,
+			 const char *from, const char *path, const char *real)
+{
+	const struct fw_src *dup;
+
+	for (size_t i = 0; i < l->depth; i++) {
+		if (strcmp(l->stack[i], real))
+			continue;
+		char *c = cycle_text(l, i, name);
+
+		diags_add(l->d, from, path, "include cycle: %s", c);
+		free(c);
+		return -1;
+	}
+	dup = find_loaded(l, real);
+	if (dup) {
+		diags_add(l->d, from, path, "\"%s\" is included more than once",
+			  dup->name);
+		return -1;
+	}
+	if (l->depth == MAX_INCLUDE_DEPTH) {
+		diags_add(l->d, from, path, "includes nest deeper than %d",
+			  MAX_INCLUDE_DEPTH);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_one(struct loader *l, const char *name, const char *from,
+		    const char *path)
+{
+	char *real = realpath(name, NULL), *text, *err;
+	size_t len;
+	cJSON *root;
+
+	text = real ? file_read(real, &len) : NULL;
+	if (!text) {
+		if (from)
+			diags_add(l->d, from, path, "cannot read \"%s\": %s",
+				  name, strerror(errno));
+		else
+			diags_add(l->d, name, NULL, "cannot read: %s",
+				  strerror(errno));
+		free(real);
+		l->failed = 1;
+		return -1;
+	}
+	if (from && check_include(l, name, from, path, real) < 0) {
+		free(text);
+		free(real);
+		l->failed = 1;
+		return -1;
+	}
+	root = json_parse(text, len, &err);
+	free(text);
+	if (!root) {
+		diags_add(l->d, name, NULL, "%s", err);
+		free(err);
+		free(real);
+		l->failed = 1;
+		return -1;
+	}
+	l->stack[l->depth] = real;
+	l->names[l->depth++] = name;
+	load_includes(l, name, root);
+	l->depth--;
+	src_add(l, xstrdup(name), real, root, from == NULL);
+	return 0;
+}
+
+int source_load_file(const char *path, struct fw_srcs *s, struct fw_diags *d)
+{
+	struct loader l = {.s = s, .d = d};
+
+	s->v = NULL;
+	s->n = 0;
+	load_one(&l, path, NULL, NULL);
+	return l.failed ? -1 : 0;
+}
+
+int source_load_text(const char *name, const char *text, size_t len,
+		     struct fw_srcs *s, struct fw_diags *d)
+{
+	char *err;
+	cJSON *root = json_parse(text, len, &err);
+
+	s->v = NULL;
+	s->n = 0;
+	if (!root) {
+		diags_add(d, name, NULL, "%s", err);
+		free(err);
+		return -1;
+	}
+	s->v = xcalloc(1, sizeof(*s->v));
+	s->v[0] = (struct fw_src){xstrdup(name), xstrdup(name), root, true};
+	s->n = 1;
+	return 0;
+}
+
+void source_free(struct fw_srcs *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].real);
+		cJSON_Delete(s->v[i].root);
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static const char *const chain_keys[] = {"input", "output", "forward"};
+
+static void merge_chain(cJSON *out, const cJSON *root, const char *key,
+			bool top)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *rules, *def, *r;
+	cJSON *oc, *orules;
+
+	if (!c)
+		return;
+	oc = cJSON_GetObjectItemCaseSensitive(out, key);
+	if (!oc) {
+		oc = cJSON_AddObjectToObject(out, key);
+		cJSON_AddArrayToObject(oc, "rules");
+	}
+	def = cJSON_GetObjectItemCaseSensitive(c, "default");
+	if (top && def)
+		cJSON_AddItemToObject(oc, "default", cJSON_Duplicate(def, 1));
+	orules = cJSON_GetObjectItemCaseSensitive(oc, "rules");
+	rules = cJSON_GetObjectItemCaseSensitive(c, "rules");
+	cJSON_ArrayForEach(r, rules)
+		cJSON_AddItemToArray(orules, cJSON_Duplicate(r, 1));
+}
+
+static void copy_key(cJSON *out, const cJSON *root, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	if (v)
+		cJSON_AddItemToObject(out, key, cJSON_Duplicate(v, 1));
+}
+
+char *source_bundle(const struct fw_srcs *s)
+{
+	const cJSON *top = NULL, *g, *root;
+	cJSON *out = cJSON_CreateObject(), *groups;
+	char *text;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].top)
+			top = s->v[i].root;
+	copy_key(out, top, "version");
+	copy_key(out, top, "host");
+	groups = cJSON_AddObjectToObject(out, "groups");
+	for (size_t i = 0; i < s->n; i++) {
+		root = s->v[i].root;
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(
+					      root, "groups"))
+			cJSON_AddItemToObject(groups, g->string,
+					      cJSON_Duplicate(g, 1));
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(chain_keys); k++)
+		for (size_t i = 0; i < s->n; i++)
+			merge_chain(out, s->v[i].root, chain_keys[k],
+				    s->v[i].top);
+	copy_key(out, top, "options");
+	text = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	if (!text)
+		abort();
+	return text;
+}

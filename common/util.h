@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* util: allocation that aborts on failure, small string helpers. */
+#ifndef FW_UTIL_H
+#define FW_UTIL_H
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Grows *v (of *cap elements of size sz) so that index n fits. */
+void xgrow(void **v, size_t *cap, size_t n, size_t sz);
+
+/* A growable string buffer. */
+struct fw_buf {
+	char *s;
+	size_t len, cap;
+};
+void buf_printf(struct fw_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_add(struct fw_buf *b, const void *p, size_t n);
+void buf_free(struct fw_buf *b);
+
+/* Reads a whole file (NUL-terminated). NULL with errno on failure. */
+char *file_read(const char *path, size_t *len);
+/* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno. */
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      int mode);
+
+#endif

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* cmds: the table of fwctl's commands, a flat dispatch. */
+#include <stddef.h>
+
+#include "fwctl.h"
+
+const struct fwctl_cmd fwctl_cmds[] = {
+	{"check", cmd_check},
+	{"compile", cmd_compile},
+	{NULL, NULL},
+};

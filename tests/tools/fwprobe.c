@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fwprobe: the test suite's traffic tool, used only inside network
+ * namespaces that the tests create.
+ *   fwprobe listen PORT...      TCP listeners and UDP echo on v4 and v6
+ *   fwprobe probe TIMEOUT_MS    reads "SRC DST PORT tcp|udp" lines on stdin,
+ *                               runs them all at once, prints each line
+ *                               followed by open / refused / dropped
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXP 4096
+
+static int mkaddr(const char *s, int port, struct sockaddr_storage *ss,
+		  socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+static int do_listen(int argc, char **argv)
+{
+	struct pollfd pfd[2 * 64];
+	int n = 0, one = 1;
+
+	for (int i = 0; i < argc && n + 2 <= 128; i++) {
+		struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+					 .sin6_port = htons(atoi(argv[i]))};
+		int t = socket(AF_INET6, SOCK_STREAM, 0);
+		int u = socket(AF_INET6, SOCK_DGRAM, 0);
+
+		setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(t, (void *)&a, sizeof(a)) < 0 || listen(t, 128) < 0 ||
+		    bind(u, (void *)&a, sizeof(a)) < 0) {
+			perror("fwprobe listen");
+			return 1;
+		}
+		pfd[n++] = (struct pollfd){.fd = t, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = u, .events = POLLIN};
+	}
+	for (;;) {
+		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			char buf[2048];
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			ssize_t r;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if (i % 2 == 0) {
+				int c = accept(pfd[i].fd, NULL, NULL);
+
+				if (c >= 0)
+					close(c);
+				continue;
+			}
+			r = recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
+				     (void *)&from, &fl);
+			if (r > 0)
+				sendto(pfd[i].fd, buf, (size_t)r, 0,
+				       (void *)&from, fl);
+		}
+	}
+}
+
+struct probe {
+	char line[256];
+	int fd, udp;
+	const char *result;
+};
+
+static void start(struct probe *p)
+{
+	char src[64], dst[64], proto[8];
+	struct sockaddr_storage s, d;
+	socklen_t sl, dl;
+	int port, fam;
+
+	p->fd = -1;
+	if (sscanf(p->line, "%63s %63s %d %7s", src, dst, &port, proto) != 4 ||
+	    (fam = mkaddr(src, 0, &s, &sl)) < 0 ||
+	    mkaddr(dst, port, &d, &dl) != fam) {
+		p->result = "bad-probe";
+		return;
+	}
+	p->udp = !strcmp(proto, "udp");
+	p->fd = socket(fam, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK,
+		       0);
+	if (p->fd < 0 || bind(p->fd, (void *)&s, sl) < 0) {
+		p->result = "bind-failed";
+		return;
+	}
+	if (connect(p->fd, (void *)&d, dl) < 0 && errno != EINPROGRESS) {
+		p->result = errno == ECONNREFUSED ? "refused" : "error";
+		return;
+	}
+	if (p->udp && send(p->fd, "probe", 5, 0) < 0)
+		p->result = "error";
+}
+
+static void finish(struct probe *p, short rev)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+	char buf[16];
+
+	if (p->udp) {
+		ssize_t r = recv(p->fd, buf, sizeof(buf), 0);
+
+		p->result = r >= 0 ? "open" : errno == ECONNREFUSED ? "refused"
+								     : NULL;
+		return;
+	}
+	(void)rev;
+	getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	p->result = !err ? "open" : err == ECONNREFUSED ? "refused" : "error";
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int do_probe(int timeout)
+{
+	static struct probe p[MAXP];
+	static struct pollfd pfd[MAXP];
+	int n = 0;
+	long end;
+
+	while (n < MAXP && fgets(p[n].line, sizeof(p[n].line), stdin)) {
+		p[n].line[strcspn(p[n].line, "\n")] = '\0';
+		if (p[n].line[0] && p[n].line[0] != '#')
+			start(&p[n++]);
+	}
+	end = now_ms() + timeout;
+	for (;;) {
+		int k = 0, left = (int)(end - now_ms());
+
+		for (int i = 0; i < n; i++) {
+			if (p[i].result)
+				continue;
+			pfd[k].fd = p[i].fd;
+			pfd[k].events = p[i].udp ? POLLIN : POLLOUT;
+			k++;
+		}
+		if (!k || left <= 0)
+			break;
+		poll(pfd, (nfds_t)k, left);
+		k = 0;
+		for (int i = 0; i < n; i++) {
+			if (p[i].result)
+				continue;
+			if (pfd[k].revents)
+				finish(&p[i], pfd[k].revents);
+			k++;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		printf("%s %s\n", p[i].line, p[i].result ? p[i].result : "dropped");
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "listen"))
+		return do_listen(argc - 2, argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "probe"))
+		return do_probe(atoi(argv[2]));
+	fprintf(stderr, "usage: fwprobe listen PORT... | probe TIMEOUT_MS\n");
+	return 2;
+}
