@@ -36,7 +36,9 @@ static char *syntax_error(const char *text, size_t len, size_t off,
 	if (off > len)
 		off = len;
 	position(text, off, &line, &col);
-	if (off == len)
+	if (strspn(text, " \t\r\n") == len)
+		return xstrdup("file is empty (expected a JSON object)");
+	if (off + strspn(text + off, " \t\r\n") >= len)
 		return xasprintf("line %d, column %d: %s: unexpected end of "
 				 "input (unclosed object, list or string?)",
 				 line, col, what);

@@ -630,7 +630,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 		       enum fw_chain_id id)
 {
 	static const char *const top_keys[] = {"default", "rules", NULL};
-	static const char *const inc_keys[] = {"rules", NULL};
+	static const char *const inc_keys[] = {"default", "rules", NULL};
 	static const char *const defaults[] = {"accept", "drop"};
 	struct fw_chain *ch = &w->p->chains[id];
 	const cJSON *def, *rules, *e;
@@ -705,10 +705,10 @@ static void walk_group(struct walk *w, const cJSON *g, const char *path)
 	const struct fw_group *dup = group_by_name(p, g->string);
 	struct fw_group *grp;
 
-	if (!valid_name(g->string, true)) {
+	if (!valid_name(g->string, true) || !isalpha((unsigned char)g->string[0])) {
 		diags_add(w->d, w->file, path,
 			  "\"%s\" is not a valid group name (expected "
-			  "[A-Za-z0-9][A-Za-z0-9_-]{0,31})",
+			  "[A-Za-z][A-Za-z0-9_-]{0,31})",
 			  g->string);
 		return;
 	}
@@ -969,13 +969,16 @@ static void walk_key(struct walk *w, const struct fw_src *src,
 
 	if (!strcmp(k, "version"))
 		walk_version(w, v);
-	else if (!strcmp(k, "host") && src->top)
+	else if (!src->top && (!strcmp(k, "host") || !strcmp(k, "options")))
+		diags_add(w->d, w->file, k,
+			  "only the main policy may set \"%s\"", k);
+	else if (!strcmp(k, "host"))
 		walk_host(w, v);
 	else if (!strcmp(k, "include"))
 		walk_include(w, v, includes_ok);
 	else if (!strcmp(k, "groups"))
 		walk_groups(w, v);
-	else if (!strcmp(k, "options") && src->top)
+	else if (!strcmp(k, "options"))
 		walk_options(w, v);
 	for (int c = 0; c < FW_NCHAINS; c++)
 		if (!strcmp(k, chain_names[c]))
@@ -988,9 +991,9 @@ static void walk_file(struct walk *w, const struct fw_src *src,
 	static const char *const top_keys[] = {
 		"version", "host",   "include", "groups",
 		"input",   "output", "forward", "options", NULL};
-	static const char *const inc_keys[] = {"version", "include", "groups",
-					       "input",	  "output",  "forward",
-					       NULL};
+	static const char *const inc_keys[] = {
+		"version", "include", "groups", "input",
+		"output",  "forward", "host",	"options", NULL};
 	const cJSON *root = src->root, *v;
 
 	w->file = src->name;
@@ -1053,8 +1056,7 @@ static struct fw_policy *from_sources(const struct fw_srcs *s,
 	collect_group_names(&w, s);
 	for (size_t i = 0; i < s->n; i++)
 		walk_file(&w, &s->v[i], includes_ok);
-	if (d->n + d->dropped == before)
-		resolve_groups(&w);
+	resolve_groups(&w);
 	free(w.group_names);
 	if (d->n + d->dropped != before) {
 		policy_free(w.p);

@@ -109,10 +109,11 @@ struct bad {
 
 static void bad_run(struct bad *b, const char *tmp)
 {
-	char *errs, *got, *cwd = getcwd(NULL, 0);
+	char *errs, *got, *cwd;
 
 	if (!b->name[0])
 		return;
+	cwd = getcwd(NULL, 0);
 	if (b->cur)
 		fclose(b->cur);
 	b->cur = NULL;
