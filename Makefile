@@ -79,7 +79,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libfwd.a \
 		$(BUILD)/libfwd.a $(BUILD)/libfwctl.a $(BUILD)/libcommon.a \
 		$(LIBS_FWD) -lm
 
-unit: $(UNIT_BIN) all
+# The suite's traffic tool (runs only inside test namespaces).
+$(BUILD)/fwprobe: tests/tools/fwprobe.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+unit: $(UNIT_BIN) all $(BUILD)/fwprobe
 
 # Fuzzing: clang + libFuzzer, parser and protocol decoder.
 FUZZ_SECONDS ?= 5

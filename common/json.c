@@ -26,6 +26,15 @@ static void position(const char *text, size_t off, int *line, int *col)
 	}
 }
 
+/* The offset of the first non-blank byte at or after off (bounded by len:
+ * the text need not be NUL-terminated). */
+static size_t skip_ws(const char *t, size_t off, size_t len)
+{
+	while (off < len && strchr(" \t\r\n", t[off]) && t[off])
+		off++;
+	return off;
+}
+
 static char *syntax_error(const char *text, size_t len, size_t off,
 			  const char *what)
 {
@@ -36,9 +45,9 @@ static char *syntax_error(const char *text, size_t len, size_t off,
 	if (off > len)
 		off = len;
 	position(text, off, &line, &col);
-	if (strspn(text, " \t\r\n") == len)
+	if (skip_ws(text, 0, len) == len)
 		return xstrdup("file is empty (expected a JSON object)");
-	if (off + strspn(text + off, " \t\r\n") >= len)
+	if (skip_ws(text, off, len) == len)
 		return xasprintf("line %d, column %d: %s: unexpected end of "
 				 "input (unclosed object, list or string?)",
 				 line, col, what);
@@ -69,9 +78,7 @@ cJSON *json_parse(const char *text, size_t len, char **err)
 		*err = syntax_error(text, len, off, "invalid JSON");
 		return NULL;
 	}
-	off = (size_t)(end - text);
-	while (off < len && strchr(" \t\r\n", text[off]))
-		off++;
+	off = skip_ws(text, (size_t)(end - text), len);
 	if (off < len) {
 		cJSON_Delete(root);
 		*err = syntax_error(text, len, off,

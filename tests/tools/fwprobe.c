@@ -43,6 +43,27 @@ static int mkaddr(const char *s, int port, struct sockaddr_storage *ss,
 	return -1;
 }
 
+static void echo_udp(int fd)
+{
+	char buf[2048], cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct sockaddr_in6 from;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from),
+			   .msg_iov = &iov, .msg_iovlen = 1,
+			   .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	ssize_t r = recvmsg(fd, &m, 0);
+
+	if (r <= 0)
+		return;
+	iov.iov_len = (size_t)r;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex = 0;
+	m.msg_flags = 0;
+	sendmsg(fd, &m, 0);
+}
+
 static int do_listen(int argc, char **argv)
 {
 	struct pollfd pfd[2 * 64];
@@ -55,6 +76,8 @@ static int do_listen(int argc, char **argv)
 		int u = socket(AF_INET6, SOCK_DGRAM, 0);
 
 		setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Answer from the address asked, whatever the route prefers. */
+		setsockopt(u, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 		if (bind(t, (void *)&a, sizeof(a)) < 0 || listen(t, 128) < 0 ||
 		    bind(u, (void *)&a, sizeof(a)) < 0) {
 			perror("fwprobe listen");
@@ -63,15 +86,12 @@ static int do_listen(int argc, char **argv)
 		pfd[n++] = (struct pollfd){.fd = t, .events = POLLIN};
 		pfd[n++] = (struct pollfd){.fd = u, .events = POLLIN};
 	}
+	printf("ready\n");
+	fflush(stdout);
 	for (;;) {
 		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
 			return 1;
 		for (int i = 0; i < n; i++) {
-			char buf[2048];
-			struct sockaddr_storage from;
-			socklen_t fl = sizeof(from);
-			ssize_t r;
-
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			if (i % 2 == 0) {
@@ -81,11 +101,7 @@ static int do_listen(int argc, char **argv)
 					close(c);
 				continue;
 			}
-			r = recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
-				     (void *)&from, &fl);
-			if (r > 0)
-				sendto(pfd[i].fd, buf, (size_t)r, 0,
-				       (void *)&from, fl);
+			echo_udp(pfd[i].fd);
 		}
 	}
 }

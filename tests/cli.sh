@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# cli: fwctl's offline commands as scripts and Ansible see them -- exit
+# status, stdout/stderr, --json -- with no daemon and no root.
+. "$(dirname "$0")/lib.sh"
+FWCTL="$TOP/$BUILD/fwctl"
+G="$TOP/tests/cases/good"
+cd "$T_TMP" || exit 1
+
+"$FWCTL" check "$G/spec-db.json" "$G/mixed.json" >out 2>err
+same "$?" 0 "check of valid policies exits 0"
+same "$(cat out)" "$G/spec-db.json: ok
+$G/mixed.json: ok" "check prints one ok line per file"
+
+printf '{"version": 1, "input": {"rules": [{"name": "a", "proto": "tcp", "port": 70000}]}}' >bad.json
+"$FWCTL" check bad.json >out 2>err
+same "$?" 1 "check of an invalid policy exits 1"
+same "$(cat err)" "bad.json: input.rules[0].port: 70000 is out of range 1-65535" \
+	"check names file, path, value and constraint"
+
+"$FWCTL" --json check bad.json "$G/minimal.json" >out 2>err
+same "$?" 1 "check --json of a bad file exits 1"
+same "$(tr -d ' \n\t' <out)" '{"ok":false,"errors":[{"file":"bad.json","path":"input.rules[0].port","message":"70000isoutofrange1-65535"}]}' \
+	"check --json gives the SPEC's shape"
+"$FWCTL" check --json "$G/minimal.json" >out 2>err
+same "$(tr -d ' \n\t' <out)" '{"ok":true,"errors":[]}' "check FILE --json works after the command too"
+
+"$FWCTL" check missing.json >out 2>err
+same "$?" 1 "check of a missing file exits 1"
+same "$(cat err)" "missing.json: cannot read: No such file or directory" \
+	"a missing file is named"
+
+"$FWCTL" check >out 2>err
+same "$?" 2 "check without files is a usage error"
+"$FWCTL" frobnicate >out 2>err
+same "$?" 2 "an unknown command is a usage error"
+"$FWCTL" --bogus check x >out 2>err
+same "$?" 2 "an unknown option is a usage error"
+
+"$FWCTL" compile "$G/spec-db.json" >out 2>err
+same "$?" 0 "compile exits 0"
+check "compile prints the golden ruleset" cmp -s out "$G/spec-db.nft"
+"$FWCTL" compile --table other "$G/minimal.json" >out 2>err
+same "$(head -n 1 out)" "table inet other {" "compile --table names the table"
+"$FWCTL" compile bad.json >out 2>err
+same "$?" 1 "compile of an invalid policy exits 1"
+same "$(wc -c <out | tr -d ' ')" 0 "compile of an invalid policy prints no ruleset"
