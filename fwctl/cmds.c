@@ -7,5 +7,9 @@
 const struct fwctl_cmd fwctl_cmds[] = {
 	{"check", cmd_check},
 	{"compile", cmd_compile},
+	{"apply", cmd_apply},
+	{"status", cmd_status},
+	{"show", cmd_show},
+	{"version", cmd_version},
 	{NULL, NULL},
 };

@@ -28,5 +28,9 @@ void fwctl_print_diags(const struct fw_diags *d);
 
 int cmd_check(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_compile(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_apply(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_status(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_show(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_version(const struct fwctl_opts *o, int argc, char **argv);
 
 #endif

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sha256: SHA-256 as specified in FIPS 180-4, sections 4.1.2, 4.2.2, 5.1.1,
+ * 6.2. Byte-oriented and portable; no tables beyond K, no I/O.
+ */
+#include <string.h>
+
+#include "sha256.h"
+
+/* FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
+ * roots of the first 64 primes. */
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static inline uint32_t rotr(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+#define CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+#define MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+#define BSIG0(x) (rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22))
+#define BSIG1(x) (rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25))
+#define SSIG0(x) (rotr(x, 7) ^ rotr(x, 18) ^ ((x) >> 3))
+#define SSIG1(x) (rotr(x, 17) ^ rotr(x, 19) ^ ((x) >> 10))
+
+static uint32_t load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static void store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* FIPS 180-4 6.2.2: one 512-bit block. */
+static void compress(uint32_t h[8], const uint8_t blk[64])
+{
+	uint32_t w[64], v[8], t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = load_be32(blk + 4 * i);
+	for (; i < 64; i++)
+		w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) +
+		       w[i - 16];
+	memcpy(v, h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		t1 = v[7] + BSIG1(v[4]) + CH(v[4], v[5], v[6]) + K[i] + w[i];
+		t2 = BSIG0(v[0]) + MAJ(v[0], v[1], v[2]);
+		memmove(v + 1, v, 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+void sha256_init(struct fw_sha256 *c)
+{
+	/* FIPS 180-4 5.3.3: square roots of the first 8 primes. */
+	static const uint32_t h0[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	memcpy(c->h, h0, sizeof(h0));
+	c->nbytes = 0;
+	c->fill = 0;
+}
+
+void sha256_update(struct fw_sha256 *c, const void *p, size_t n)
+{
+	const uint8_t *s = p;
+
+	c->nbytes += n;
+	if (c->fill) {
+		size_t k = 64 - c->fill < n ? 64 - c->fill : n;
+
+		memcpy(c->block + c->fill, s, k);
+		c->fill += k;
+		s += k;
+		n -= k;
+		if (c->fill < 64)
+			return;
+		compress(c->h, c->block);
+		c->fill = 0;
+	}
+	for (; n >= 64; s += 64, n -= 64)
+		compress(c->h, s);
+	memcpy(c->block, s, n);
+	c->fill = n;
+}
+
+/* FIPS 180-4 5.1.1: append 1 bit, zeros, and the 64-bit bit length. */
+void sha256_final(struct fw_sha256 *c, uint8_t out[FW_SHA256_LEN])
+{
+	uint64_t bits = c->nbytes * 8;
+	int i;
+
+	c->block[c->fill++] = 0x80;
+	if (c->fill > 56) {
+		memset(c->block + c->fill, 0, 64 - c->fill);
+		compress(c->h, c->block);
+		c->fill = 0;
+	}
+	memset(c->block + c->fill, 0, 56 - c->fill);
+	store_be32(c->block + 56, (uint32_t)(bits >> 32));
+	store_be32(c->block + 60, (uint32_t)bits);
+	compress(c->h, c->block);
+	for (i = 0; i < 8; i++)
+		store_be32(out + 4 * i, c->h[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+void sha256(const void *p, size_t n, uint8_t out[FW_SHA256_LEN])
+{
+	struct fw_sha256 c;
+
+	sha256_init(&c);
+	sha256_update(&c, p, n);
+	sha256_final(&c, out);
+}
+
+char *sha256_hex(const uint8_t d[FW_SHA256_LEN], char out[FW_SHA256_HEX_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < FW_SHA256_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
+	}
+	out[2 * FW_SHA256_LEN] = '\0';
+	return out;
+}
+
+char *sha256_hex_of(const void *p, size_t n, char out[FW_SHA256_HEX_LEN])
+{
+	uint8_t d[FW_SHA256_LEN];
+
+	sha256(p, n, d);
+	return sha256_hex(d, out);
+}

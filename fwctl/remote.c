@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * remote: the fwctl commands that ask fwd -- apply, status, show, version.
+ * Each builds one request, sends it, and renders the reply as text or, with
+ * --json, as the reply object itself. Exit 3 when fwd cannot be reached.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "fwctl.h"
+#include "policy.h"
+#include "proto.h"
+
+#define CALL_TIMEOUT_MS 120000
+
+/*
+ * Sends req (consumed) and returns the reply object, or NULL with the exit
+ * status in *rc after printing why.
+ */
+static cJSON *call(const struct fwctl_opts *o, cJSON *req, int *rc)
+{
+	char *text = cJSON_PrintUnformatted(req), *body = NULL, *err = NULL;
+	cJSON *reply;
+
+	cJSON_Delete(req);
+	if (client_call(o->socket, text, &body, CALL_TIMEOUT_MS) < 0) {
+		fprintf(stderr, "fwctl: cannot reach fwd at %s: %s\n",
+			o->socket, strerror(errno));
+		free(text);
+		*rc = FWCTL_NODAEMON;
+		return NULL;
+	}
+	free(text);
+	reply = proto_reply_decode(body, strlen(body), &err);
+	free(body);
+	if (!reply) {
+		fprintf(stderr, "fwctl: bad reply from fwd: %s\n", err);
+		free(err);
+		*rc = FWCTL_FAIL;
+	}
+	return reply;
+}
+
+static void print_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	printf("%s\n", s);
+	free(s);
+}
+
+/* Prints a failed reply; returns its exit status. */
+static int failed(const struct fwctl_opts *o, const cJSON *reply)
+{
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(reply, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(reply, "code");
+	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(reply, "errors");
+	const cJSON *e;
+	int rc = cJSON_IsNumber(code) && code->valueint == FWCTL_USAGE
+			 ? FWCTL_USAGE
+			 : FWCTL_FAIL;
+
+	if (o->json) {
+		print_json(reply);
+		return rc;
+	}
+	fprintf(stderr, "fwctl: %s\n",
+		cJSON_IsString(msg) ? msg->valuestring : "request failed");
+	cJSON_ArrayForEach(e, errs)
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "path");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+
+		fprintf(stderr, "  %s%s%s\n",
+			cJSON_IsString(p) ? p->valuestring : "",
+			cJSON_IsString(p) && p->valuestring[0] ? ": " : "",
+			cJSON_IsString(m) ? m->valuestring : "");
+	}
+	return rc;
+}
+
+/* Runs one request; on success hands the reply to show(). */
+static int simple(const struct fwctl_opts *o, cJSON *req,
+		  void (*show)(const cJSON *reply))
+{
+	int rc = FWCTL_OK;
+	cJSON *reply = call(o, req, &rc);
+
+	if (!reply)
+		return rc;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+		rc = failed(o, reply);
+	else if (o->json)
+		print_json(reply);
+	else
+		show(reply);
+	cJSON_Delete(reply);
+	return rc;
+}
+
+static int apply_usage(void)
+{
+	fputs("usage: fwctl apply FILE [--confirm SECS] [--dry-run] "
+	      "[--force]\n",
+	      stderr);
+	return FWCTL_USAGE;
+}
+
+static void show_apply(const cJSON *reply)
+{
+	bool changed = cJSON_IsTrue(
+		cJSON_GetObjectItemCaseSensitive(reply, "changed"));
+	bool dry = cJSON_IsTrue(
+		cJSON_GetObjectItemCaseSensitive(reply, "dry_run"));
+
+	printf("%s%s\n", changed ? "changed" : "unchanged",
+	       dry ? " (dry run: nothing was applied)" : "");
+}
+
+static int parse_apply(int argc, char **argv, cJSON *req, const char **file)
+{
+	char *end;
+	long secs;
+
+	*file = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run")) {
+			cJSON_AddBoolToObject(req, "dry_run", 1);
+		} else if (!strcmp(argv[i], "--force")) {
+			cJSON_AddBoolToObject(req, "force", 1);
+		} else if (!strcmp(argv[i], "--confirm") && i + 1 < argc) {
+			secs = strtol(argv[++i], &end, 10);
+			if (*end || secs < 1 || secs > 86400) {
+				fprintf(stderr, "fwctl: --confirm takes 1-86400 "
+						"seconds\n");
+				return -1;
+			}
+			cJSON_AddNumberToObject(req, "confirm", (double)secs);
+		} else if (argv[i][0] != '-' && !*file) {
+			*file = argv[i];
+		} else {
+			return -1;
+		}
+	}
+	return *file ? 0 : -1;
+}
+
+int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
+{
+	cJSON *req = proto_request_new("apply");
+	struct fw_diags d;
+	const char *file;
+	char *doc;
+
+	if (parse_apply(argc, argv, req, &file) < 0) {
+		cJSON_Delete(req);
+		return apply_usage();
+	}
+	/* Validated here with file names; fwd gets one self-contained
+	 * document and validates it again. */
+	diags_init(&d);
+	doc = policy_bundle_file(file, &d);
+	if (!doc) {
+		fwctl_print_diags(&d);
+		diags_free(&d);
+		cJSON_Delete(req);
+		return FWCTL_FAIL;
+	}
+	diags_free(&d);
+	cJSON_AddStringToObject(req, "policy", doc);
+	free(doc);
+	return simple(o, req, show_apply);
+}
+
+static void show_version(const cJSON *reply)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, "version");
+
+	printf("fwctl %s\nfwd %s\n", FW_VERSION,
+	       cJSON_IsString(v) ? v->valuestring : "?");
+}
+
+int cmd_version(const struct fwctl_opts *o, int argc, char **argv)
+{
+	int rc = FWCTL_OK;
+	cJSON *reply;
+
+	(void)argv;
+	if (argc)
+		return FWCTL_USAGE;
+	if (o->json)
+		return simple(o, proto_request_new("version"), show_version);
+	/* The client's version is worth printing even without a daemon. */
+	reply = call(o, proto_request_new("version"), &rc);
+	if (!reply) {
+		printf("fwctl %s\nfwd unreachable\n", FW_VERSION);
+		return rc;
+	}
+	show_version(reply);
+	cJSON_Delete(reply);
+	return rc;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "-";
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void show_show(const cJSON *reply)
+{
+	const cJSON *pol = cJSON_GetObjectItemCaseSensitive(reply, "policy");
+	cJSON *doc;
+	char *pretty;
+
+	if (!cJSON_IsString(pol)) {
+		printf("no policy applied\n");
+		return;
+	}
+	printf("# policy %s, applied %s by %s\n", str(reply, "policy_sha256"),
+	       str(reply, "applied_at"), str(reply, "applied_by"));
+	doc = cJSON_Parse(pol->valuestring);
+	pretty = doc ? cJSON_Print(doc) : NULL;
+	printf("%s\n\n# ruleset\n%s", pretty ? pretty : pol->valuestring,
+	       str(reply, "ruleset"));
+	free(pretty);
+	cJSON_Delete(doc);
+}
+
+int cmd_show(const struct fwctl_opts *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return FWCTL_USAGE;
+	return simple(o, proto_request_new("show"), show_show);
+}
+
+static void show_counts(const char *label, const char *action,
+			const cJSON *c)
+{
+	printf("  %-24s %-7s %14.0f %16.0f\n", label, action,
+	       num(c, "packets"), num(c, "bytes"));
+}
+
+static void show_status(const cJSON *reply)
+{
+	const cJSON *chains = cJSON_GetObjectItemCaseSensitive(reply, "chains");
+	const cJSON *c, *r;
+
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+		    reply, "policy_sha256"))) {
+		printf("no policy applied\n");
+		return;
+	}
+	printf("host:    %s\npolicy:  %s\napplied: %s by %s\ntable:   inet %s\n",
+	       str(reply, "host"), str(reply, "policy_sha256"),
+	       str(reply, "applied_at"), str(reply, "applied_by"),
+	       str(reply, "table"));
+	cJSON_ArrayForEach(c, chains)
+	{
+		printf("\nchain %s (default %s)\n  %-24s %-7s %14s %16s\n",
+		       str(c, "name"), str(c, "default"), "RULE", "ACTION",
+		       "PACKETS", "BYTES");
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(c, "rules"))
+			show_counts(str(r, "name"), str(r, "action"), r);
+		if (cJSON_GetObjectItemCaseSensitive(c, "invalid"))
+			show_counts("(ct invalid)", "drop",
+				    cJSON_GetObjectItemCaseSensitive(c,
+								     "invalid"));
+		show_counts("(default)", str(c, "default"),
+			    cJSON_GetObjectItemCaseSensitive(c, "dropped"));
+	}
+}
+
+int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return FWCTL_USAGE;
+	return simple(o, proto_request_new("status"), show_status);
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * commands: fwd's answers to fwctl -- one handler per control command,
+ * each validating its arguments and building the reply from the daemon's
+ * state and the kernel's counters. No I/O besides the netlink reads.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_int.h"
+#include "log.h"
+#include "nftext.h"
+#include "proto.h"
+
+struct counters {
+	struct fw_counter_val *v;
+	size_t n;
+};
+
+static void counters_read(struct fw_daemon *d, struct counters *c)
+{
+	c->v = NULL;
+	c->n = 0;
+	if (nl_counters(d->nl, d->cfg.table, &c->v, &c->n) < 0)
+		log_warn_errno("cannot read the counters of table %s",
+			       d->cfg.table);
+}
+
+static const struct fw_counter_val *counter_get(const struct counters *c,
+						const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].name, name))
+			return &c->v[i];
+	return NULL;
+}
+
+static void counter_lookup(void *ctx, const char *name, uint64_t *packets,
+			   uint64_t *bytes)
+{
+	const struct fw_counter_val *v = counter_get(ctx, name);
+
+	*packets = v ? v->packets : 0;
+	*bytes = v ? v->bytes : 0;
+}
+
+static cJSON *pkts_bytes(const struct fw_counter_val *v)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "packets", v ? (double)v->packets : 0);
+	cJSON_AddNumberToObject(o, "bytes", v ? (double)v->bytes : 0);
+	return o;
+}
+
+static bool arg_bool(const cJSON *req, const char *key, bool *out,
+		     cJSON *reply)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	*out = false;
+	if (!v)
+		return true;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return true;
+	}
+	proto_reply_error(reply, FW_CODE_USAGE, "\"%s\" must be true or false",
+			  key);
+	return false;
+}
+
+static void add_summary(cJSON *reply, const struct fw_daemon *d)
+{
+	const struct fw_ready *a = d->active;
+
+	cJSON_AddStringToObject(reply, "table", d->cfg.table);
+	if (!a) {
+		cJSON_AddNullToObject(reply, "host");
+		cJSON_AddNullToObject(reply, "policy_sha256");
+		cJSON_AddNullToObject(reply, "applied_at");
+		return;
+	}
+	if (a->policy->host)
+		cJSON_AddStringToObject(reply, "host", a->policy->host);
+	else
+		cJSON_AddNullToObject(reply, "host");
+	cJSON_AddStringToObject(reply, "policy_sha256", a->meta.sha256);
+	cJSON_AddStringToObject(reply, "applied_at", a->meta.applied_at);
+	cJSON_AddStringToObject(reply, "applied_by", a->meta.applied_by);
+}
+
+static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		    cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	const cJSON *doc = cJSON_GetObjectItemCaseSensitive(req, "policy");
+	struct apply_result res;
+	struct fw_diags diags;
+	struct fw_ready *r;
+	bool dry_run, force;
+
+	if (!cJSON_IsString(doc)) {
+		proto_reply_error(reply, FW_CODE_USAGE,
+				  "\"policy\" must be the policy document as "
+				  "a string");
+		return;
+	}
+	if (!arg_bool(req, "dry_run", &dry_run, reply) ||
+	    !arg_bool(req, "force", &force, reply))
+		return;
+	if (cJSON_GetObjectItemCaseSensitive(req, "confirm")) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "--confirm is not supported by this fwd");
+		return;
+	}
+	diags_init(&diags);
+	r = daemon_ready_new(d, doc->valuestring, strlen(doc->valuestring),
+			     peer->name, &diags);
+	if (!r || daemon_apply(d, r, dry_run ? FW_NL_DRY_RUN : 0, &diags,
+			       &res) < 0) {
+		proto_reply_error(reply, FW_CODE_FAIL, "%s",
+				  r ? "the kernel refused the ruleset; "
+				      "nothing was changed"
+				    : "invalid policy; nothing was changed");
+		proto_reply_add_diags(reply, &diags);
+		log_warn("apply by %s failed: %s", peer->name,
+			 diags.n ? diags.v[0].msg : "?");
+		if (!r)
+			d->apply_failed++;
+		diags_free(&diags);
+		return;
+	}
+	diags_free(&diags);
+	proto_reply_ok(reply);
+	cJSON_AddBoolToObject(reply, "changed", res.changed);
+	cJSON_AddBoolToObject(reply, "dry_run", dry_run);
+	cJSON_AddStringToObject(reply, "policy_sha256",
+				dry_run ? "" : d->active->meta.sha256);
+	cJSON_AddNullToObject(reply, "confirm_deadline");
+	if (!dry_run)
+		log_info("policy %s applied by %s: %s%s",
+			 d->active->meta.sha256, peer->name,
+			 res.changed ? "changed" : "unchanged",
+			 res.kernel ? "" : " (kernel already current)");
+}
+
+static cJSON *chain_status(const struct fw_daemon *d, enum fw_chain_id cid,
+			   const struct counters *c)
+{
+	const struct fw_plan *plan = d->active->plan;
+	const struct fw_chain *ch = &d->active->policy->chains[cid];
+	cJSON *o = cJSON_CreateObject(), *rules;
+
+	cJSON_AddStringToObject(o, "name", policy_chain_name(cid));
+	cJSON_AddStringToObject(o, "default", policy_action_name(ch->def));
+	rules = cJSON_CreateArray();
+	for (size_t i = 0; i < plan->ncounters; i++) {
+		const struct fw_pcounter *pc = &plan->counters[i];
+		const struct fw_counter_val *v = counter_get(c, pc->name);
+		cJSON *r;
+
+		if (pc->chain != cid)
+			continue;
+		if (pc->kind == FW_C_DEFAULT) {
+			cJSON_AddItemToObject(o, "dropped",
+					      ch->def == FW_DROP
+						      ? pkts_bytes(v)
+						      : pkts_bytes(NULL));
+			continue;
+		}
+		if (pc->kind == FW_C_INVALID) {
+			cJSON_AddItemToObject(o, "invalid", pkts_bytes(v));
+			continue;
+		}
+		r = pkts_bytes(v);
+		cJSON_AddStringToObject(r, "name", pc->rule);
+		cJSON_AddStringToObject(r, "action",
+					policy_action_name(pc->action));
+		cJSON_AddItemToArray(rules, r);
+	}
+	cJSON_AddItemToObject(o, "rules", rules);
+	return o;
+}
+
+static void h_status(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		     cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	struct counters c;
+	cJSON *chains;
+
+	(void)peer;
+	(void)req;
+	proto_reply_ok(reply);
+	add_summary(reply, d);
+	chains = cJSON_AddArrayToObject(reply, "chains");
+	if (!d->active)
+		return;
+	counters_read(d, &c);
+	for (int cid = 0; cid < FW_NCHAINS; cid++)
+		if (d->active->policy->chains[cid].declared)
+			cJSON_AddItemToArray(
+				chains,
+				chain_status(d, (enum fw_chain_id)cid, &c));
+	nl_counters_free(c.v, c.n);
+}
+
+static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		   cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	struct fw_buf text = {0};
+	struct counters c;
+
+	(void)peer;
+	(void)req;
+	proto_reply_ok(reply);
+	add_summary(reply, d);
+	if (!d->active) {
+		cJSON_AddNullToObject(reply, "policy");
+		cJSON_AddNullToObject(reply, "ruleset");
+		return;
+	}
+	counters_read(d, &c);
+	nftext_print(&text, d->active->plan, counter_lookup, &c);
+	nl_counters_free(c.v, c.n);
+	cJSON_AddStringToObject(reply, "policy", d->active->doc);
+	cJSON_AddStringToObject(reply, "ruleset", text.s);
+	buf_free(&text);
+}
+
+static void h_version(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		      cJSON *reply)
+{
+	(void)ctx;
+	(void)peer;
+	(void)req;
+	proto_reply_ok(reply);
+	cJSON_AddStringToObject(reply, "version", FW_VERSION);
+}
+
+static const fw_handler handlers[FW_CMD_COUNT] = {
+	[FW_CMD_APPLY] = h_apply,
+	[FW_CMD_STATUS] = h_status,
+	[FW_CMD_SHOW] = h_show,
+	[FW_CMD_VERSION] = h_version,
+};
+
+const fw_handler *daemon_handlers(void)
+{
+	return handlers;
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon: keeps the active policy, applies new ones (parse -> plan -> one
+ * netlink transaction -> persist), and answers fwctl's commands. It never
+ * opens files or sockets other than through state, nl and util.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "daemon_int.h"
+#include "log.h"
+#include "nftext.h"
+#include "nl.h"
+#include "plan.h"
+#include "policy.h"
+#include "proto.h"
+#include "sha256.h"
+#include "state.h"
+#include "util.h"
+
+void daemon_ready_free(struct fw_ready *r)
+{
+	if (!r)
+		return;
+	free(r->doc);
+	plan_free(r->plan);
+	policy_free(r->policy);
+	free(r);
+}
+
+/* Parses and plans a self-contained document; NULL with diagnostics. */
+struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *doc,
+			   size_t len, const char *by, struct fw_diags *diags)
+{
+	struct fw_ready *r = xcalloc(1, sizeof(*r));
+	struct fw_buf text = {0};
+
+	r->doc = xmalloc(len + 1);
+	memcpy(r->doc, doc, len);
+	r->doc[len] = '\0';
+	r->len = len;
+	r->policy = policy_parse("policy", r->doc, len, diags);
+	if (r->policy)
+		r->plan = plan_build(r->policy, d->cfg.table, diags);
+	if (!r->plan) {
+		daemon_ready_free(r);
+		return NULL;
+	}
+	nftext_print(&text, r->plan, NULL, NULL);
+	sha256_hex_of(text.s, text.len, r->plan_sha);
+	buf_free(&text);
+	state_meta_make(&r->meta, r->doc, len, by, time(NULL));
+	return r;
+}
+
+static char *kernel_path(const struct fw_daemon *d)
+{
+	return xasprintf("%s/kernel.json", d->cfg.statedir);
+}
+
+/* Remembers which kernel generation holds which plan, so that a restarted
+ * fwd can adopt its table without touching it. */
+static void remember_genid(struct fw_daemon *d)
+{
+	char *path, *text;
+
+	if (nl_genid(d->nl, &d->genid) < 0) {
+		d->genid_known = false;
+		return;
+	}
+	d->genid_known = true;
+	path = kernel_path(d);
+	text = xasprintf("{\"genid\": %u, \"table\": \"%s\", "
+			 "\"plan_sha256\": \"%s\"}\n",
+			 d->genid, d->cfg.table, d->active->plan_sha);
+	if (file_write_atomic(path, text, strlen(text), 0600) < 0)
+		log_warn_errno("cannot write %s", path);
+	free(path);
+	free(text);
+}
+
+/* True if the kernel holds exactly what we last committed for r. */
+static bool kernel_current(struct fw_daemon *d, const struct fw_ready *r)
+{
+	uint32_t now;
+
+	if (!d->genid_known || !d->active ||
+	    strcmp(d->active->plan_sha, r->plan_sha))
+		return false;
+	if (nl_genid(d->nl, &now) < 0 || now != d->genid)
+		return false;
+	return nl_table_exists(d->nl, d->cfg.table) == 1;
+}
+
+static void log_diags(const char *what, const struct fw_diags *diags)
+{
+	for (size_t i = 0; i < diags->n; i++) {
+		char *s = diag_format(&diags->v[i]);
+
+		log_warn("%s: %s", what, s);
+		free(s);
+	}
+}
+
+int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
+		struct fw_diags *diags, struct apply_result *res)
+{
+	bool same_doc = d->active && d->active->len == r->len &&
+			!memcmp(d->active->doc, r->doc, r->len);
+
+	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
+	res->kernel = !kernel_current(d, r);
+	if (res->kernel && nl_apply(d->nl, r->plan, flags, diags) < 0) {
+		daemon_ready_free(r);
+		d->apply_failed++;
+		return -1;
+	}
+	if (flags & FW_NL_DRY_RUN) {
+		daemon_ready_free(r);
+		return 0;
+	}
+	d->apply_ok++;
+	d->last_apply = time(NULL);
+	if (!same_doc &&
+	    state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
+		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
+	if (same_doc)
+		r->meta = d->active->meta; /* applied_at stays the first one */
+	daemon_ready_free(d->active);
+	d->active = r;
+	if (res->kernel)
+		remember_genid(d);
+	return 0;
+}
+
+struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
+{
+	struct fw_daemon *d = xcalloc(1, sizeof(*d));
+
+	d->cfg = *cfg;
+	d->nl = nl_open();
+	if (!d->nl) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void daemon_free(struct fw_daemon *d)
+{
+	if (!d)
+		return;
+	daemon_ready_free(d->active);
+	nl_close(d->nl);
+	free(d);
+}
+
+/* The generation fwd recorded last time, if it was for this plan. */
+static bool saved_genid(const struct fw_daemon *d, const char *plan_sha,
+			uint32_t *genid)
+{
+	char *path = kernel_path(d), *text = file_read(path, NULL);
+	char sha[FW_SHA256_HEX_LEN], table[256];
+	unsigned g;
+	bool ok;
+
+	free(path);
+	if (!text)
+		return false;
+	ok = sscanf(text,
+		    "{\"genid\": %u, \"table\": \"%255[^\"]\", "
+		    "\"plan_sha256\": \"%64[0-9a-f]\"}",
+		    &g, table, sha) == 3 &&
+	     !strcmp(sha, plan_sha) && !strcmp(table, d->cfg.table);
+	free(text);
+	*genid = g;
+	return ok;
+}
+
+static int start_with(struct fw_daemon *d, struct fw_ready *r)
+{
+	struct fw_diags diags;
+	struct apply_result res;
+	uint32_t saved, now;
+
+	if (saved_genid(d, r->plan_sha, &saved) &&
+	    nl_genid(d->nl, &now) == 0 && now == saved &&
+	    nl_table_exists(d->nl, d->cfg.table) == 1) {
+		d->active = r;
+		d->genid = now;
+		d->genid_known = true;
+		log_info("adopted table inet %s as it is (policy %s, "
+			 "generation %u)",
+			 d->cfg.table, r->meta.sha256, now);
+		return 0;
+	}
+	diags_init(&diags);
+	if (daemon_apply(d, r, 0, &diags, &res) < 0) {
+		log_diags("cannot load the saved policy", &diags);
+		diags_free(&diags);
+		return -1;
+	}
+	diags_free(&diags);
+	log_info("loaded the saved policy %s into table inet %s",
+		 d->active->meta.sha256, d->cfg.table);
+	return 0;
+}
+
+int daemon_start(struct fw_daemon *d)
+{
+	struct fw_state_meta meta;
+	struct fw_diags diags;
+	struct fw_ready *r;
+	size_t len;
+	char *doc;
+
+	if (state_load(d->cfg.statedir, "active", &doc, &len, &meta) < 0) {
+		if (errno != ENOENT) {
+			log_err_errno("cannot read the saved policy in %s",
+				      d->cfg.statedir);
+			return -1;
+		}
+		log_info("no saved policy in %s: waiting for fwctl apply",
+			 d->cfg.statedir);
+		return 0;
+	}
+	diags_init(&diags);
+	r = daemon_ready_new(d, doc, len, meta.applied_by, &diags);
+	free(doc);
+	if (!r) {
+		log_diags("the saved policy is invalid", &diags);
+		diags_free(&diags);
+		return -1;
+	}
+	diags_free(&diags);
+	r->meta = meta;
+	return start_with(d, r);
+}
+
+int daemon_reload(struct fw_daemon *d)
+{
+	struct fw_diags diags;
+	int rc;
+
+	if (!d->active)
+		return daemon_start(d);
+	d->genid_known = false; /* force a transaction */
+	diags_init(&diags);
+	rc = nl_apply(d->nl, d->active->plan, 0, &diags);
+	if (rc < 0)
+		log_diags("reload failed", &diags);
+	else
+		remember_genid(d);
+	diags_free(&diags);
+	log_info("reloaded policy %s", d->active->meta.sha256);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nl: the netlink backend. Loads a plan into the kernel as one nftables
+ * transaction over a NETLINK_NETFILTER socket that stays open for the
+ * daemon's life, and reads back generation, table and counters. fwd owns
+ * exactly one table (family inet, plan->table) and never touches another.
+ */
+#ifndef FW_NL_H
+#define FW_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "plan.h"
+
+struct fw_nl;
+
+/* Opens the socket. NULL with errno. */
+struct fw_nl *nl_open(void);
+/* Closes it; accepts NULL. */
+void nl_close(struct fw_nl *nl);
+
+/* Validate the whole batch in the kernel but commit nothing. */
+#define FW_NL_DRY_RUN 0x1
+
+/*
+ * Replaces the content of plan->table in one atomic batch: named counters
+ * that exist in both keep their values, everything else is replaced. 0, or
+ * -1 with diagnostics in d (path = the JSON path of the plan object that
+ * the kernel refused, message = kernel error text and what object). The
+ * ruleset is unchanged after a failure or a dry run.
+ */
+int nl_apply(struct fw_nl *nl, const struct fw_plan *plan, unsigned flags,
+	     struct fw_diags *d);
+
+/* The ruleset generation (NFT_MSG_GETGEN). -1 with errno. */
+int nl_genid(struct fw_nl *nl, uint32_t *genid);
+
+/* Whether table (family inet) exists: 1, 0, or -1 with errno. */
+int nl_table_exists(struct fw_nl *nl, const char *table);
+
+struct fw_counter_val {
+	char *name;
+	uint64_t packets, bytes;
+};
+
+/*
+ * All named counters of table, in kernel order. *v is malloc'ed (NULL when
+ * there are none); free it with nl_counters_free. 0, or -1 with errno.
+ */
+int nl_counters(struct fw_nl *nl, const char *table,
+		struct fw_counter_val **v, size_t *n);
+void nl_counters_free(struct fw_counter_val *v, size_t n);
+
+#endif

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * state: files in fwd's state directory, every write atomic (tmp file,
+ * fsync, rename, fsync dir). It stores bytes and small JSON records; it
+ * never parses a policy and never decides when to commit or roll back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "state.h"
+#include "util.h"
+
+#define STATE_MODE 0600
+
+int state_init(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (stat(dir, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+char *state_time_format(time_t t, char out[FW_TIME_LEN])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, FW_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+int state_time_parse(const char *s, time_t *t)
+{
+	struct tm tm = {0};
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	if (!end || *end) {
+		errno = EINVAL;
+		return -1;
+	}
+	*t = timegm(&tm);
+	return 0;
+}
+
+/* Copies s into a fixed field, cutting what does not fit. */
+static void field_set(char *dst, size_t cap, const char *s)
+{
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
+void state_meta_make(struct fw_state_meta *m, const char *doc, size_t len,
+		     const char *by, time_t when)
+{
+	sha256_hex_of(doc, len, m->sha256);
+	state_time_format(when, m->applied_at);
+	field_set(m->applied_by, sizeof(m->applied_by), by);
+}
+
+static char *state_path(const char *dir, const char *name, const char *ext)
+{
+	return xasprintf("%s/%s%s", dir, name, ext);
+}
+
+/* Writes obj as formatted JSON plus a newline to dir/name. */
+static int json_write(const char *dir, const char *name, const cJSON *obj)
+{
+	char *path = state_path(dir, name, ".json");
+	char *text = cJSON_Print(obj);
+	char *line;
+	int rc, e;
+
+	if (!text)
+		abort();
+	line = xasprintf("%s\n", text);
+	rc = file_write_atomic(path, line, strlen(line), STATE_MODE);
+	e = errno;
+	cJSON_free(text);
+	free(line);
+	free(path);
+	errno = e;
+	return rc;
+}
+
+/* Reads dir/name.json as an object; NULL/errno (EBADMSG: not an object). */
+static cJSON *json_read(const char *dir, const char *name)
+{
+	char *path = state_path(dir, name, ".json");
+	size_t len;
+	char *text = file_read(path, &len);
+	cJSON *j = NULL;
+
+	free(path);
+	if (!text)
+		return NULL;
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		errno = EBADMSG;
+		return NULL;
+	}
+	return j;
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int meta_write(const char *dir, const char *which,
+		      const struct fw_state_meta *m)
+{
+	cJSON *j = cJSON_CreateObject();
+	char *name = xasprintf("%s.meta", which);
+	int rc, e;
+
+	cJSON_AddStringToObject(j, "sha256", m->sha256);
+	cJSON_AddStringToObject(j, "applied_at", m->applied_at);
+	cJSON_AddStringToObject(j, "applied_by", m->applied_by);
+	rc = json_write(dir, name, j);
+	e = errno;
+	cJSON_Delete(j);
+	free(name);
+	errno = e;
+	return rc;
+}
+
+/* Metadata of which, if any and if it describes the document's hash. */
+static void meta_read(const char *dir, const char *which,
+		      struct fw_state_meta *m)
+{
+	char *name = xasprintf("%s.meta", which);
+	cJSON *j = json_read(dir, name);
+
+	free(name);
+	m->applied_at[0] = m->applied_by[0] = '\0';
+	if (j && !strcmp(json_str(j, "sha256"), m->sha256)) {
+		field_set(m->applied_at, sizeof(m->applied_at),
+			  json_str(j, "applied_at"));
+		field_set(m->applied_by, sizeof(m->applied_by),
+			  json_str(j, "applied_by"));
+	}
+	cJSON_Delete(j);
+}
+
+static int doc_write(const char *dir, const char *which, const char *doc,
+		     size_t len)
+{
+	char *path = state_path(dir, which, ".json");
+	int rc = file_write_atomic(path, doc, len, STATE_MODE);
+	int e = errno;
+
+	free(path);
+	errno = e;
+	return rc;
+}
+
+int state_load(const char *dir, const char *which, char **doc, size_t *len,
+	       struct fw_state_meta *meta)
+{
+	char *path;
+	int e;
+
+	if (strcmp(which, "active") && strcmp(which, "previous")) {
+		errno = EINVAL;
+		return -1;
+	}
+	path = state_path(dir, which, ".json");
+	*doc = file_read(path, len);
+	e = errno;
+	free(path);
+	if (!*doc) {
+		errno = e;
+		return -1;
+	}
+	if (meta) {
+		sha256_hex_of(*doc, *len, meta->sha256);
+		meta_read(dir, which, meta);
+	}
+	return 0;
+}
+
+/* previous := active (document, then metadata); nothing if no active. */
+static int state_rotate(const char *dir)
+{
+	struct fw_state_meta m;
+	size_t len;
+	char *doc;
+	int rc;
+
+	if (state_load(dir, "active", &doc, &len, &m) < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = doc_write(dir, "previous", doc, len);
+	if (rc == 0)
+		rc = meta_write(dir, "previous", &m);
+	free(doc);
+	return rc;
+}
+
+int state_commit(const char *dir, const char *doc, size_t len,
+		 const struct fw_state_meta *meta)
+{
+	if (state_rotate(dir) < 0)
+		return -1;
+	if (doc_write(dir, "active", doc, len) < 0)
+		return -1;
+	return meta_write(dir, "active", meta);
+}
+
+int state_pending_write(const char *dir, const struct fw_pending *p)
+{
+	cJSON *j = cJSON_CreateObject();
+	char when[FW_TIME_LEN];
+	int rc, e;
+
+	cJSON_AddStringToObject(j, "deadline",
+				state_time_format(p->deadline, when));
+	cJSON_AddStringToObject(j, "sha256", p->sha256);
+	cJSON_AddStringToObject(j, "previous_sha256", p->previous_sha256);
+	cJSON_AddStringToObject(j, "applied_by", p->applied_by);
+	rc = json_write(dir, "pending", j);
+	e = errno;
+	cJSON_Delete(j);
+	errno = e;
+	return rc;
+}
+
+int state_pending_read(const char *dir, struct fw_pending *p)
+{
+	cJSON *j = json_read(dir, "pending");
+	int rc;
+
+	if (!j)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	rc = state_time_parse(json_str(j, "deadline"), &p->deadline);
+	field_set(p->sha256, sizeof(p->sha256), json_str(j, "sha256"));
+	field_set(p->previous_sha256, sizeof(p->previous_sha256),
+		  json_str(j, "previous_sha256"));
+	field_set(p->applied_by, sizeof(p->applied_by),
+		  json_str(j, "applied_by"));
+	cJSON_Delete(j);
+	if (rc < 0)
+		errno = EBADMSG;
+	return rc;
+}
+
+/* A confirmed apply must not come back as pending after a crash. */
+static void dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int state_pending_remove(const char *dir)
+{
+	char *path = state_path(dir, "pending", ".json");
+	int rc = unlink(path);
+	int e = errno;
+
+	free(path);
+	if (rc < 0 && e == ENOENT)
+		return 0;
+	if (rc == 0)
+		dir_sync(dir);
+	errno = e;
+	return rc;
+}

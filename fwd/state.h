@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * state: what fwd keeps on disk in its state directory: the active and the
+ * previous policy (the exact bytes received) with metadata, and a pending
+ * confirmation record. Storage only; deciding what to keep is the caller's.
+ */
+#ifndef FW_STATE_H
+#define FW_STATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "sha256.h"
+
+#define FW_STATE_DIR "/var/lib/fwd"
+#define FW_TIME_LEN 32	/* "2024-05-01T12:00:00Z" and the NUL, with room */
+#define FW_BY_LEN 128
+
+/*
+ * Files in the directory (0700), each written to a temporary file, fsynced
+ * and renamed over the old one, mode 0600:
+ *	active.json, previous.json		policy documents
+ *	active.meta.json, previous.meta.json	{"sha256", "applied_at",
+ *						 "applied_by"}
+ *	pending.json				an unconfirmed apply
+ */
+struct fw_state_meta {
+	char sha256[FW_SHA256_HEX_LEN];	/* of the document's bytes */
+	char applied_at[FW_TIME_LEN];	/* RFC 3339 UTC; "" if unknown */
+	char applied_by[FW_BY_LEN];	/* peer name; "" if unknown */
+};
+
+struct fw_pending {
+	time_t deadline;		/* wall clock: survives reboots */
+	char sha256[FW_SHA256_HEX_LEN];		/* the unconfirmed policy */
+	char previous_sha256[FW_SHA256_HEX_LEN]; /* what rollback restores */
+	char applied_by[FW_BY_LEN];
+};
+
+/* Creates dir 0700 if missing. -1/errno (ENOTDIR if not a directory). */
+int state_init(const char *dir);
+
+/* Fills m for doc applied by whom (may be NULL) at when. */
+void state_meta_make(struct fw_state_meta *m, const char *doc, size_t len,
+		     const char *by, time_t when);
+
+/*
+ * The current active policy becomes the previous one, then doc becomes
+ * active. A crash in between leaves either the old or the new active
+ * document; state_load notices metadata that does not match its document.
+ * Committing the active document again makes previous equal active, so
+ * callers skip the commit for an unchanged policy. -1/errno.
+ */
+int state_commit(const char *dir, const char *doc, size_t len,
+		 const struct fw_state_meta *meta);
+
+/*
+ * Loads which ("active" or "previous"): *doc is malloc'ed and
+ * NUL-terminated. meta->sha256 is always the hash of the bytes loaded;
+ * applied_at and applied_by are "" when the metadata is missing or belongs
+ * to other bytes. -1/errno (ENOENT: no such policy, EINVAL: bad which).
+ */
+int state_load(const char *dir, const char *which, char **doc, size_t *len,
+	       struct fw_state_meta *meta);
+
+int state_pending_write(const char *dir, const struct fw_pending *p);
+/* -1/ENOENT when nothing is pending, -1/EBADMSG when unreadable. */
+int state_pending_read(const char *dir, struct fw_pending *p);
+/* Removes the record; 0 if there was none. */
+int state_pending_remove(const char *dir);
+
+/* RFC 3339 UTC ("2024-05-01T12:00:00Z"); returns out. */
+char *state_time_format(time_t t, char out[FW_TIME_LEN]);
+/* Parses what state_time_format writes. -1/EINVAL. */
+int state_time_parse(const char *s, time_t *t);
+
+#endif

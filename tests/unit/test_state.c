@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test_state: commits rotate active into previous, bytes come back exactly,
+ * files are replaced by rename (new inode, no temporary left behind), stale
+ * metadata is noticed, and the pending record round-trips.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "t.h"
+#include "util.h"
+
+static char dir[256];
+
+static ino_t inode_of(const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) < 0 ? 0 : st.st_ino;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? 0 : st.st_mode & 07777;
+}
+
+/* Names in dir other than the ones state.c documents. */
+static int stray_files(void)
+{
+	static const char *const known[] = {
+		".", "..", "active.json", "previous.json", "active.meta.json",
+		"previous.meta.json", "pending.json",
+	};
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	size_t i;
+
+	while (d && (e = readdir(d))) {
+		for (i = 0; i < ARRAY_SIZE(known); i++)
+			if (!strcmp(e->d_name, known[i]))
+				break;
+		n += i == ARRAY_SIZE(known);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Loads which and compares with want (bytes and sha), by and at. */
+static int load_is(const char *which, const char *want, size_t wlen,
+		   const char *by)
+{
+	struct fw_state_meta m;
+	char hex[FW_SHA256_HEX_LEN], *doc;
+	size_t len;
+	int ok;
+
+	if (state_load(dir, which, &doc, &len, &m) < 0)
+		return 0;
+	ok = len == wlen && !memcmp(doc, want, len) && doc[len] == '\0' &&
+	     !strcmp(m.sha256, sha256_hex_of(want, wlen, hex)) &&
+	     !strcmp(m.applied_by, by) &&
+	     (!*by || !strcmp(m.applied_at, "2024-05-01T12:00:00Z"));
+	free(doc);
+	return ok;
+}
+
+static void commit(const char *doc, size_t len, const char *by)
+{
+	struct fw_state_meta m;
+
+	state_meta_make(&m, doc, len, by, 1714564800); /* 2024-05-01 12:00 */
+	if (state_commit(dir, doc, len, &m) < 0)
+		perror("state_commit");
+}
+
+static void test_init(void)
+{
+	char path[512], *doc;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	T_OK(state_init(path) == 0 && mode_of(path) == 0700,
+	     "init: creates the directory 0700");
+	T_OK(state_init(path) == 0, "init: an existing directory is fine");
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/state");
+	T_OK(state_load(dir, "active", &doc, &len, NULL) == -1 &&
+	     errno == ENOENT, "load: no active policy yet (ENOENT)");
+	T_OK(state_load(dir, "other", &doc, &len, NULL) == -1 &&
+	     errno == EINVAL, "load: unknown name (EINVAL)");
+	snprintf(path, sizeof(path), "%s/active.json", dir);
+	file_write_atomic(path, "x", 1, 0600);
+	T_OK(state_init(path) == -1 && errno == ENOTDIR,
+	     "init: a file in the way (ENOTDIR)");
+	unlink(path);
+}
+
+static void test_commits(void)
+{
+	static const char a[] = "{\"version\": 1, \"host\": \"a\"}";
+	static const char b[] = "{\"version\":1,\n\"host\":\"b\"}\n";
+	static const char c[] = "bytes \0 with a NUL";
+	char path[512];
+	ino_t ino;
+
+	commit(a, sizeof(a) - 1, "uid 0 (root) pid 1");
+	T_OK(load_is("active", a, sizeof(a) - 1, "uid 0 (root) pid 1"),
+	     "commit 1: active is A with its metadata");
+	T_OK(inode_of("previous.json") == 0, "commit 1: no previous yet");
+	ino = inode_of("active.json");
+
+	commit(b, sizeof(b) - 1, "uid 1000 (alice) pid 42");
+	T_OK(load_is("active", b, sizeof(b) - 1, "uid 1000 (alice) pid 42"),
+	     "commit 2: active is B");
+	T_OK(load_is("previous", a, sizeof(a) - 1, "uid 0 (root) pid 1"),
+	     "commit 2: previous is A, metadata moved along");
+	T_OK(inode_of("active.json") != ino,
+	     "commit 2: active.json replaced by rename, not rewritten");
+
+	commit(c, sizeof(c) - 1, "x");
+	T_OK(load_is("active", c, sizeof(c) - 1, "x") &&
+	     load_is("previous", b, sizeof(b) - 1, "uid 1000 (alice) pid 42"),
+	     "commit 3: active C (binary, exact bytes), previous B");
+	T_OK(stray_files() == 0, "no temporary files left behind");
+	snprintf(path, sizeof(path), "%s/active.json", dir);
+	T_OK(mode_of(path) == 0600, "files are mode 0600");
+	snprintf(path, sizeof(path), "%s/previous.meta.json", dir);
+	T_OK(mode_of(path) == 0600, "metadata is mode 0600");
+
+	/* Someone (or a crash) replaced the document, not the metadata. */
+	snprintf(path, sizeof(path), "%s/active.json", dir);
+	file_write_atomic(path, a, sizeof(a) - 1, 0600);
+	T_OK(load_is("active", a, sizeof(a) - 1, ""),
+	     "stale metadata: hash of the real bytes, applied_at/by unknown");
+}
+
+static void test_pending(void)
+{
+	struct fw_pending p = { .deadline = 1714564890 }, q;
+	char path[512], *text;
+
+	T_OK(state_pending_read(dir, &q) == -1 && errno == ENOENT,
+	     "pending: none (ENOENT)");
+	strcpy(p.sha256, "ab12");
+	strcpy(p.previous_sha256, "cd34");
+	strcpy(p.applied_by, "uid 0 (root) pid 7");
+	T_OK(state_pending_write(dir, &p) == 0, "pending: written");
+	T_OK(state_pending_read(dir, &q) == 0 && q.deadline == p.deadline &&
+	     !strcmp(q.sha256, "ab12") && !strcmp(q.previous_sha256, "cd34") &&
+	     !strcmp(q.applied_by, p.applied_by), "pending: read back");
+	snprintf(path, sizeof(path), "%s/pending.json", dir);
+	text = file_read(path, NULL);
+	T_OK(text && strstr(text, "\"deadline\":\t\"2024-05-01T12:01:30Z\""),
+	     "pending: deadline stored as RFC 3339 UTC");
+	free(text);
+	T_OK(state_pending_remove(dir) == 0 &&
+	     state_pending_read(dir, &q) == -1 && errno == ENOENT,
+	     "pending: removed");
+	T_OK(state_pending_remove(dir) == 0, "pending: removing none is fine");
+	file_write_atomic(path, "{\"deadline\": \"soon\"}", 20, 0600);
+	T_OK(state_pending_read(dir, &q) == -1 && errno == EBADMSG,
+	     "pending: unreadable record (EBADMSG)");
+	file_write_atomic(path, "[", 1, 0600);
+	T_OK(state_pending_read(dir, &q) == -1 && errno == EBADMSG,
+	     "pending: not JSON (EBADMSG)");
+	state_pending_remove(dir);
+}
+
+static void test_time(void)
+{
+	char s[FW_TIME_LEN];
+	time_t t;
+
+	T_OK(!strcmp(state_time_format(0, s), "1970-01-01T00:00:00Z"),
+	     "time: epoch");
+	T_OK(state_time_parse("2024-05-01T12:00:00Z", &t) == 0 &&
+	     t == 1714564800, "time: parse");
+	T_OK(state_time_parse("2024-05-01 12:00:00", &t) == -1 &&
+	     errno == EINVAL, "time: parse rejects other forms");
+}
+
+static void cleanup(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+}
+
+int main(void)
+{
+	char *base;
+
+	snprintf(dir, sizeof(dir), "/tmp/fwd-test-state.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	base = xstrdup(dir);
+	test_init();
+	test_commits();
+	test_pending();
+	test_time();
+	snprintf(dir, sizeof(dir), "%s", base);
+	free(base);
+	cleanup();
+	return t_done();
+}
