@@ -32,13 +32,13 @@
 #include "nl_int.h"
 #include "util.h"
 
-#define NL_RECV_SIZE 65536		 /* > the kernel's 32 KiB dump skbs */
-#define NL_PAGE_SIZE (128 * 1024)	 /* batch page */
+#define NL_RECV_SIZE 65536		   /* > the kernel's 32 KiB dump skbs */
+#define NL_PAGE_SIZE (128 * 1024)	   /* batch page */
 #define NL_PAGE_OVERRUN (64 * 1024 + 4096) /* one maximal message */
-#define NL_ACK_TRUESIZE 1024	 /* receive buffer per expected ACK */
+#define NL_ACK_TRUESIZE 1024		   /* receive buffer per expected ACK */
 #define NL_ACK_WAIT_MS 1000
 #define NL_TRIES 5
-#define NL_RESTART 1		 /* nl_apply_once: ruleset changed, redo */
+#define NL_RESTART 1 /* nl_apply_once: ruleset changed, redo */
 
 struct fw_nl {
 	struct mnl_socket *sock;
@@ -126,9 +126,8 @@ static void nl_bufsize(struct fw_nl *nl, int force, int opt, int *cur,
 static ssize_t nl_recv(struct fw_nl *nl, int flags)
 {
 	struct sockaddr_nl sa;
-	struct iovec iov = { nl->buf, NL_RECV_SIZE };
-	struct msghdr msg = { .msg_name = &sa, .msg_iov = &iov,
-			      .msg_iovlen = 1 };
+	struct iovec iov = {nl->buf, NL_RECV_SIZE};
+	struct msghdr msg = {.msg_name = &sa, .msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	for (;;) {
@@ -174,8 +173,8 @@ static int nl_run(struct fw_nl *nl, size_t len, uint32_t lo, uint32_t hi,
 }
 
 /* A request header in nl->buf with the next sequence number. */
-static struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type,
-			       uint16_t family, uint16_t flags)
+static struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type, uint16_t family,
+			       uint16_t flags)
 {
 	return nftnl_nlmsg_build_hdr(nl->buf, type, family, flags, ++nl->seq);
 }
@@ -199,8 +198,8 @@ static int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 		n = nl_recv(nl, 0);
 		if (n < 0)
 			return -1;
-		ret = nl_run(nl, (size_t)n, seq, seq + 1, cb, data, NULL,
-			     &intr);
+		ret =
+		    nl_run(nl, (size_t)n, seq, seq + 1, cb, data, NULL, &intr);
 		if (ret < 0)
 			return -1;
 	} while (ret > MNL_CB_STOP);
@@ -225,8 +224,7 @@ static int genid_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_genid(struct fw_nl *nl, uint32_t *genid)
 {
-	struct nlmsghdr *nlh = nl_req(nl, NFT_MSG_GETGEN, AF_UNSPEC,
-				      NLM_F_ACK);
+	struct nlmsghdr *nlh = nl_req(nl, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
 
 	*genid = 0;
 	return nl_query(nl, nlh, genid_cb, genid);
@@ -241,8 +239,8 @@ static int found_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_table_exists(struct fw_nl *nl, const char *table)
 {
-	struct nlmsghdr *nlh = nl_req(nl, NFT_MSG_GETTABLE, NFPROTO_INET,
-				      NLM_F_ACK);
+	struct nlmsghdr *nlh =
+	    nl_req(nl, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK);
 	struct nftnl_table *t = must(nftnl_table_alloc());
 	int found = 0, r;
 
@@ -258,8 +256,8 @@ int nl_table_exists(struct fw_nl *nl, const char *table)
 /* A dump of one kind of object of table, filtered by the kernel. */
 static struct nlmsghdr *obj_dump_req(struct fw_nl *nl, const char *table)
 {
-	struct nlmsghdr *nlh = nl_req(nl, NFT_MSG_GETOBJ, NFPROTO_INET,
-				      NLM_F_DUMP);
+	struct nlmsghdr *nlh =
+	    nl_req(nl, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
 	struct nftnl_obj *o = must(nftnl_obj_alloc());
 
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
@@ -294,10 +292,10 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_counters(struct fw_nl *nl, const char *table,
-		struct fw_counter_val **v, size_t *n)
+int nl_counters(struct fw_nl *nl, const char *table, struct fw_counter_val **v,
+		size_t *n)
 {
-	struct counters c = { table, NULL, 0, 0 };
+	struct counters c = {table, NULL, 0, 0};
 	int e;
 
 	if (nl_query(nl, obj_dump_req(nl, table), counter_cb, &c) < 0) {
@@ -346,10 +344,10 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		hv->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
 		hv->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
 		hv->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
-		hv->type = nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ?
-				   xstrdup(nftnl_chain_get_str(
-					   c, NFTNL_CHAIN_TYPE)) :
-				   NULL;
+		hv->type =
+		    nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)
+			? xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE))
+			: NULL;
 	}
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
@@ -367,7 +365,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	    !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
 		xgrow((void **)&h->sets, &h->caps, h->nsets, sizeof(char *));
 		h->sets[h->nsets++] =
-			xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+		    xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
 	}
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -384,7 +382,7 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
 		xgrow((void **)&h->ctrs, &h->capo, h->nctrs, sizeof(char *));
 		h->ctrs[h->nctrs++] =
-			xstrdup(nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+		    xstrdup(nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
 	}
 	nftnl_obj_free(o);
 	return MNL_CB_OK;
@@ -409,7 +407,7 @@ static void have_free(struct have *h)
 /* Chains, named sets and counters of table: one dump each. -1/errno. */
 static int have_read(struct fw_nl *nl, const char *table, struct have *h)
 {
-	struct have_ctx hc = { h, table };
+	struct have_ctx hc = {h, table};
 	struct nlmsghdr *nlh;
 	struct nftnl_set *s;
 	int r = nl_table_exists(nl, table);
@@ -504,7 +502,7 @@ static void tx_table(struct fw_nl_tx *tx)
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
-	nlh = nl_tx_msg(tx, NFT_MSG_NEWTABLE, NLM_F_CREATE, NULL,
+	nlh = nl_tx_msg(tx, NFT_MSG_NEWTABLE, NLM_F_CREATE, name,
 			xasprintf("table %s", name));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nl_tx_end(tx);
@@ -527,8 +525,7 @@ static void tx_chain(struct fw_nl_tx *tx, uint16_t type, const char *name,
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY,
 				    pc->policy_drop ? NF_DROP : NF_ACCEPT);
 	}
-	nlh = nl_tx_msg(tx, type, pc ? NLM_F_CREATE : 0, pc ? pc->name : NULL,
-			what);
+	nlh = nl_tx_msg(tx, type, pc ? NLM_F_CREATE : 0, name, what);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nl_tx_end(tx);
 	nftnl_chain_free(c);
@@ -542,7 +539,7 @@ static void tx_flush(struct fw_nl_tx *tx, const char *chain)
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, tx->plan->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nlh = nl_tx_msg(tx, NFT_MSG_DELRULE, 0, NULL,
+	nlh = nl_tx_msg(tx, NFT_MSG_DELRULE, 0, chain,
 			xasprintf("flush of chain %s", chain));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nl_tx_end(tx);
@@ -556,7 +553,7 @@ static void tx_del_set(struct fw_nl_tx *tx, const char *name)
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, tx->plan->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = nl_tx_msg(tx, NFT_MSG_DELSET, 0, NULL,
+	nlh = nl_tx_msg(tx, NFT_MSG_DELSET, 0, name,
 			xasprintf("deletion of set \"%s\"", name));
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nl_tx_end(tx);
@@ -578,9 +575,9 @@ static void tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
 		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, 0);
 		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, 0);
 	}
-	nlh = nl_tx_msg(tx, type, add ? NLM_F_CREATE : 0, path,
-			add ? xasprintf("counter \"%s\"", name) :
-			      xasprintf("deletion of counter \"%s\"", name));
+	nlh = nl_tx_msg(tx, type, add ? NLM_F_CREATE : 0, path ? path : name,
+			add ? xasprintf("counter \"%s\"", name)
+			    : xasprintf("deletion of counter \"%s\"", name));
 	nftnl_obj_nlmsg_build_payload(nlh, o);
 	nl_tx_end(tx);
 	nftnl_obj_free(o);
@@ -655,8 +652,7 @@ static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
 	for (size_t i = 0; i < p->nsets; i++)
 		nl_build_set(tx, &p->sets[i], (uint32_t)i + 1);
 	for (size_t i = 0; i < p->nchains; i++)
-		tx_chain(tx, NFT_MSG_NEWCHAIN, p->chains[i].name,
-			 &p->chains[i],
+		tx_chain(tx, NFT_MSG_NEWCHAIN, p->chains[i].name, &p->chains[i],
 			 xasprintf("chain %s", p->chains[i].name));
 	for (size_t i = 0; i < p->nchains; i++) {
 		const struct fw_pchain *pc = &p->chains[i];
@@ -691,7 +687,8 @@ static const char *ext_ack_msg(const struct nlmsghdr *nlh)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	if (mnl_nlmsg_size(off) > nlh->nlmsg_len)
 		return NULL;
-	mnl_attr_for_each(a, nlh, MNL_ALIGN(off)) {
+	mnl_attr_for_each(a, nlh, MNL_ALIGN(off))
+	{
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			return mnl_attr_get_str(a);
@@ -729,9 +726,11 @@ static int nl_send_batch(struct fw_nl *nl, struct fw_nl_tx *tx)
 {
 	int n = nftnl_batch_iovec_len(tx->batch);
 	struct iovec *iov = xcalloc((size_t)n, sizeof(*iov));
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct msghdr msg = { .msg_name = &sa, .msg_namelen = sizeof(sa),
-			      .msg_iov = iov, .msg_iovlen = (size_t)n };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	struct msghdr msg = {.msg_name = &sa,
+			     .msg_namelen = sizeof(sa),
+			     .msg_iov = iov,
+			     .msg_iovlen = (size_t)n};
 	size_t len = 0;
 	ssize_t r;
 
@@ -752,8 +751,8 @@ static int nl_send_batch(struct fw_nl *nl, struct fw_nl_tx *tx)
  */
 static int nl_drain(struct fw_nl *nl, struct acks *st)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
-	struct pollfd pfd = { mnl_socket_get_fd(nl->sock), POLLIN, 0 };
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {[NLMSG_ERROR] = ack_cb};
+	struct pollfd pfd = {mnl_socket_get_fd(nl->sock), POLLIN, 0};
 	bool intr = false;
 	ssize_t n;
 
@@ -777,7 +776,7 @@ static int nl_drain(struct fw_nl *nl, struct acks *st)
 
 static int nl_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
 {
-	struct acks st = { tx, d, 0, 0, false };
+	struct acks st = {tx, d, 0, 0, false};
 
 	nl->seq = tx->seq - 1;
 	if (nl_send_batch(nl, tx) < 0) {
@@ -807,7 +806,7 @@ static int nl_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
 static int nl_apply_once(struct fw_nl *nl, const struct fw_plan *plan,
 			 unsigned flags, struct fw_diags *d)
 {
-	struct have h = { 0 };
+	struct have h = {0};
 	struct fw_nl_tx tx;
 	uint32_t genid;
 	int r;

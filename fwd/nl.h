@@ -49,8 +49,8 @@ struct fw_counter_val {
  * All named counters of table, in kernel order. *v is malloc'ed (NULL when
  * there are none); free it with nl_counters_free. 0, or -1 with errno.
  */
-int nl_counters(struct fw_nl *nl, const char *table,
-		struct fw_counter_val **v, size_t *n);
+int nl_counters(struct fw_nl *nl, const char *table, struct fw_counter_val **v,
+		size_t *n);
 void nl_counters_free(struct fw_counter_val *v, size_t n);
 
 #endif

@@ -47,9 +47,9 @@ enum {
 	NL_PD_ICMPV6 = 14,
 };
 
-#define NL_KEY_META 0xff	/* fw_nl_key.base: a meta key, not payload */
-#define NL_ELEMS_PER_MSG 256	/* keeps each NEWSETELEM far below 64 KiB */
-#define NL_UDATA_MAX 256	/* NFT_USERDATA_MAXLEN */
+#define NL_KEY_META 0xff     /* fw_nl_key.base: a meta key, not payload */
+#define NL_ELEMS_PER_MSG 256 /* keeps each NEWSETELEM far below 64 KiB */
+#define NL_UDATA_MAX 256     /* NFT_USERDATA_MAXLEN */
 
 /* Where a match's key comes from and how nft describes it in a set. */
 struct fw_nl_key {
@@ -60,37 +60,37 @@ struct fw_nl_key {
 	bool prefix;		   /* one element may be sent as a prefix */
 };
 
-static const struct fw_nl_key key_saddr4 = {
-	NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 0, NL_DT_IPADDR, NL_BO_BIG,
-	NL_PD_IP, 11, true
-};
-static const struct fw_nl_key key_daddr4 = {
-	NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 0, NL_DT_IPADDR, NL_BO_BIG,
-	NL_PD_IP, 12, true
-};
-static const struct fw_nl_key key_saddr6 = {
-	NFT_PAYLOAD_NETWORK_HEADER, 8, 16, 0, NL_DT_IP6ADDR, NL_BO_BIG,
-	NL_PD_IP6, 8, true
-};
-static const struct fw_nl_key key_daddr6 = {
-	NFT_PAYLOAD_NETWORK_HEADER, 24, 16, 0, NL_DT_IP6ADDR, NL_BO_BIG,
-	NL_PD_IP6, 9, true
-};
+#define NL_TH NFT_PAYLOAD_TRANSPORT_HEADER
+#define NL_ADDR(o, l, t, d, f)                                                \
+	{ .base = NFT_PAYLOAD_NETWORK_HEADER, .offset = o, .len = l,          \
+	  .dtype = t, .byteorder = NL_BO_BIG, .desc = d, .field = f,          \
+	  .prefix = true }
+
+static const struct fw_nl_key key_saddr4 =
+	NL_ADDR(12, 4, NL_DT_IPADDR, NL_PD_IP, 11);
+static const struct fw_nl_key key_daddr4 =
+	NL_ADDR(16, 4, NL_DT_IPADDR, NL_PD_IP, 12);
+static const struct fw_nl_key key_saddr6 =
+	NL_ADDR(8, 16, NL_DT_IP6ADDR, NL_PD_IP6, 8);
+static const struct fw_nl_key key_daddr6 =
+	NL_ADDR(24, 16, NL_DT_IP6ADDR, NL_PD_IP6, 9);
 static const struct fw_nl_key key_l4proto = {
-	NL_KEY_META, 0, 1, NFT_META_L4PROTO, NL_DT_INET_PROTO, NL_BO_HOST,
-	NFT_META_L4PROTO, 0, false
+	.base = NL_KEY_META, .len = 1, .meta = NFT_META_L4PROTO,
+	.dtype = NL_DT_INET_PROTO, .byteorder = NL_BO_HOST,
+	.desc = NFT_META_L4PROTO,
 };
+/* offset, field and desc are set per match: "tcp dport", "th sport"... */
 static const struct fw_nl_key key_port = {
-	NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 0, NL_DT_INET_SERVICE, NL_BO_BIG,
-	NL_PD_TH, 1, false
+	.base = NL_TH, .len = 2, .dtype = NL_DT_INET_SERVICE,
+	.byteorder = NL_BO_BIG, .desc = NL_PD_TH,
 };
 static const struct fw_nl_key key_icmp = {
-	NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, 0, NL_DT_ICMP_TYPE, NL_BO_BIG,
-	NL_PD_ICMP, 1, false
+	.base = NL_TH, .len = 1, .dtype = NL_DT_ICMP_TYPE,
+	.byteorder = NL_BO_BIG, .desc = NL_PD_ICMP, .field = 1,
 };
 static const struct fw_nl_key key_icmpv6 = {
-	NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, 0, NL_DT_ICMPV6_TYPE, NL_BO_BIG,
-	NL_PD_ICMPV6, 1, false
+	.base = NL_TH, .len = 1, .dtype = NL_DT_ICMPV6_TYPE,
+	.byteorder = NL_BO_BIG, .desc = NL_PD_ICMPV6, .field = 1,
 };
 
 /* One rule being built, with what its matches have established so far. */
@@ -340,8 +340,8 @@ static uint32_t elems_size(const struct fw_elem *v, size_t n, size_t len,
 	return (uint32_t)(2 * n + (n && !key_zero(v[0].lo, len)));
 }
 
-static void set_udata(struct nftnl_set *s, const struct fw_nl_key *k,
-		      bool anon, bool interval)
+static void set_udata(struct nftnl_set *s, const struct fw_nl_key *k, bool anon,
+		      bool interval)
 {
 	struct nftnl_udata_buf *u = must(nftnl_udata_buf_alloc(NL_UDATA_MAX));
 	struct nftnl_udata *key, *data;
@@ -353,8 +353,8 @@ static void set_udata(struct nftnl_set *s, const struct fw_nl_key *k,
 		/* The expression the set was written for ("typeof"). */
 		key = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_KEY_TYPEOF);
 		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR,
-				    k->base == NL_KEY_META ? NL_EXPR_META :
-							     NL_EXPR_PAYLOAD);
+				    k->base == NL_KEY_META ? NL_EXPR_META
+							   : NL_EXPR_PAYLOAD);
 		data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA);
 		nftnl_udata_put_u32(u, 0, k->desc);
 		if (k->base != NL_KEY_META)
@@ -367,13 +367,12 @@ static void set_udata(struct nftnl_set *s, const struct fw_nl_key *k,
 	nftnl_udata_buf_free(u);
 }
 
-static void set_send(struct fw_nl_tx *tx, struct nftnl_set *s,
-		     const char *path, const char *what)
+static void set_send(struct fw_nl_tx *tx, struct nftnl_set *s, const char *path,
+		     const char *what)
 {
 	struct nlmsghdr *nlh;
 
-	nlh = nl_tx_msg(tx, NFT_MSG_NEWSET, NLM_F_CREATE, path,
-			xstrdup(what));
+	nlh = nl_tx_msg(tx, NFT_MSG_NEWSET, NLM_F_CREATE, path, xstrdup(what));
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nl_tx_end(tx);
 	nftnl_set_free(s);
@@ -390,11 +389,11 @@ uint32_t nl_build_set_id(const struct fw_nl_tx *tx, const char *name)
 void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *ps, uint32_t id)
 {
 	const struct fw_nl_key *k =
-		ps->key == FW_KEY_IPV6 ? &key_saddr6 : &key_saddr4;
+	    ps->key == FW_KEY_IPV6 ? &key_saddr6 : &key_saddr4;
 	struct nftnl_set *s = set_ref(tx->plan->table, ps->name, id);
 	const char *path = ps->path ? ps->path : ps->name;
 	char *what = xasprintf("set \"%s\"", ps->name);
-	struct elem_out o = { tx, ps->name, path, what, id, NULL, 0 };
+	struct elem_out o = {tx, ps->name, path, what, id, NULL, 0};
 
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 			  ps->interval ? NFT_SET_INTERVAL : 0);
@@ -414,7 +413,7 @@ static uint32_t anon_set(struct rule_ctx *c, const struct fw_match *m,
 	struct nftnl_set *s = set_ref(c->tx->plan->table, "__set%d", id);
 	const char *path = c->pr->path;
 	char *what = xasprintf("set of %s", c->what);
-	struct elem_out o = { c->tx, "__set%d", path, what, id, NULL, 0 };
+	struct elem_out o = {c->tx, "__set%d", path, what, id, NULL, 0};
 	bool interval = false;
 
 	for (size_t i = 0; i < m->nelems; i++)
@@ -422,7 +421,7 @@ static uint32_t anon_set(struct rule_ctx *c, const struct fw_match *m,
 			interval = true;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 			  NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
-				  (interval ? NFT_SET_INTERVAL : 0));
+			      (interval ? NFT_SET_INTERVAL : 0));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, k->dtype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, k->len);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE,
@@ -451,7 +450,7 @@ static void load(struct rule_ctx *c, const struct fw_nl_key *k, uint32_t len)
 static void match_prefix(struct rule_ctx *c, const struct fw_nl_key *k,
 			 const uint8_t *lo, int plen)
 {
-	uint8_t mask[16] = { 0 };
+	uint8_t mask[16] = {0};
 
 	if (plen % 8 == 0) {
 		load(c, k, (uint32_t)plen / 8);
@@ -573,7 +572,7 @@ static int match_icmp(struct rule_ctx *c, const struct fw_match *m)
 /* "eth0" compares all IFNAMSIZ bytes; "eth*" only the bytes before '*'. */
 static int match_ifname(struct rule_ctx *c, const struct fw_match *m)
 {
-	char name[IFNAMSIZ] = { 0 };
+	char name[IFNAMSIZ] = {0};
 	size_t len = m->str ? strlen(m->str) : 0;
 	bool wild = len && m->str[len - 1] == '*';
 
@@ -582,8 +581,8 @@ static int match_ifname(struct rule_ctx *c, const struct fw_match *m)
 		return -1;
 	}
 	memcpy(name, m->str, len - wild);
-	e_meta(c, m->kind == FW_M_IIFNAME ? NFT_META_IIFNAME :
-					    NFT_META_OIFNAME);
+	e_meta(c,
+	       m->kind == FW_M_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 	e_cmp(c, NFT_CMP_EQ, name, wild ? (uint32_t)len - 1 : IFNAMSIZ);
 	return 0;
 }
@@ -604,12 +603,12 @@ static int match_ct_state(struct rule_ctx *c, const struct fw_match *m)
 typedef int (*match_fn)(struct rule_ctx *c, const struct fw_match *m);
 
 static const match_fn match_fns[] = {
-	[FW_M_IIFNAME] = match_ifname,	[FW_M_OIFNAME] = match_ifname,
-	[FW_M_CT_STATE] = match_ct_state, [FW_M_NFPROTO] = match_nfproto,
-	[FW_M_SADDR] = match_addr,	[FW_M_DADDR] = match_addr,
-	[FW_M_L4PROTO] = match_l4proto,	[FW_M_SPORT] = match_port,
-	[FW_M_DPORT] = match_port,	[FW_M_ICMP_TYPE] = match_icmp,
-	[FW_M_ICMPV6_TYPE] = match_icmp,
+    [FW_M_IIFNAME] = match_ifname,    [FW_M_OIFNAME] = match_ifname,
+    [FW_M_CT_STATE] = match_ct_state, [FW_M_NFPROTO] = match_nfproto,
+    [FW_M_SADDR] = match_addr,	      [FW_M_DADDR] = match_addr,
+    [FW_M_L4PROTO] = match_l4proto,   [FW_M_SPORT] = match_port,
+    [FW_M_DPORT] = match_port,	      [FW_M_ICMP_TYPE] = match_icmp,
+    [FW_M_ICMPV6_TYPE] = match_icmp,
 };
 
 /* --- statements and verdicts ------------------------------------------ */
@@ -634,8 +633,7 @@ static void stmt_log(struct rule_ctx *c, const struct fw_stmt *s)
 	if (s->prefix)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, s->prefix);
 	if (s->group >= 0)
-		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP,
-				   (uint16_t)s->group);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)s->group);
 }
 
 static void stmt_counter(struct rule_ctx *c, const struct fw_stmt *s)
@@ -747,13 +745,13 @@ static int rule_fill(struct rule_ctx *c)
 int nl_build_rule(struct fw_nl_tx *tx, const struct fw_pchain *pc,
 		  const struct fw_prule *pr, size_t idx, struct fw_diags *d)
 {
-	struct rule_ctx c = { tx, must(nftnl_rule_alloc()), pr, NULL, 0, -1,
-			      NULL };
+	struct rule_ctx c = {tx,  must(nftnl_rule_alloc()), pr, NULL, 0, -1,
+			     NULL};
 	const char *path = pr->path ? pr->path : pc->name;
-	char *what = pr->comment ? xasprintf("rule \"%s\" of chain %s",
-					     pr->comment, pc->name) :
-				   xasprintf("rule %zu of chain %s", idx + 1,
-					     pc->name);
+	char *what =
+	    pr->comment
+		? xasprintf("rule \"%s\" of chain %s", pr->comment, pc->name)
+		: xasprintf("rule %zu of chain %s", idx + 1, pc->name);
 	struct nlmsghdr *nlh;
 
 	c.what = what;
@@ -767,8 +765,8 @@ int nl_build_rule(struct fw_nl_tx *tx, const struct fw_pchain *pc,
 	}
 	if (pr->comment)
 		rule_comment(c.r, pr->comment);
-	nlh = nl_tx_msg(tx, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-			path, what);
+	nlh = nl_tx_msg(tx, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, path,
+			what);
 	nftnl_rule_nlmsg_build_payload(nlh, c.r);
 	nl_tx_end(tx);
 	nftnl_rule_free(c.r);

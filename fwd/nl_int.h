@@ -25,7 +25,7 @@ struct fw_nl_blame {
 struct fw_nl_tx {
 	struct nftnl_batch *batch;
 	const struct fw_plan *plan;
-	uint32_t seq0, seq;	    /* first and next sequence number */
+	uint32_t seq0, seq;	   /* first and next sequence number */
 	struct fw_nl_blame *blame; /* [seq - seq0] */
 	size_t cap;
 	uint32_t nacks;	 /* messages that carry NLM_F_ACK */
@@ -33,9 +33,9 @@ struct fw_nl_tx {
 };
 
 /*
- * Starts the next message of the batch (family inet, flags | NLM_F_ACK
- * unless ack is false) and records whom to blame; takes what. Finish it
- * with nl_tx_end once the payload is in.
+ * Starts the next message of the batch (family inet, flags | NLM_F_ACK) and
+ * records whom to blame for it: path (borrowed, NULL for none) and what
+ * (taken). Finish it with nl_tx_end once the payload is in.
  */
 struct nlmsghdr *nl_tx_msg(struct fw_nl_tx *tx, uint16_t type, uint16_t flags,
 			   const char *path, char *what);

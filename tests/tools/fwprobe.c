@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,8 +211,51 @@ static int do_probe(int timeout)
 	return 0;
 }
 
+static int readn(int fd, void *p, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r <= 0)
+			return -1;
+		p = (char *)p + r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int do_request(const char *path)
+{
+	static char body[1 << 20];
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	size_t n = fread(body, 1, sizeof(body), stdin);
+	uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			  (uint8_t)(n >> 8), (uint8_t)n};
+	uint32_t len;
+	char *reply;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (connect(fd, (void *)&a, sizeof(a)) < 0 ||
+	    write(fd, hdr, 4) != 4 || write(fd, body, n) != (ssize_t)n ||
+	    readn(fd, hdr, 4) < 0) {
+		perror("fwprobe request");
+		return 1;
+	}
+	len = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+	reply = malloc(len + 1);
+	if (!reply || readn(fd, reply, len) < 0)
+		return 1;
+	reply[len] = '\0';
+	printf("%s\n", reply);
+	free(reply);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "request"))
+		return do_request(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "listen"))
 		return do_listen(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "probe"))

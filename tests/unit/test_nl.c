@@ -612,9 +612,12 @@ static char *bytecode(const char *table)
 			continue;
 		}
 		flush_elems(&out, el, &nel);
-		if (!strncmp(line, "inet ", 5) && !strncmp(line + 5, table, tl))
-			line[strcspn(line + 6 + tl, " ") + 6 + tl] = '\0',
-				line += 6 + tl;
+		if (!strncmp(line, "inet ", 5) &&
+		    !strncmp(line + 5, table, tl)) {
+			/* "inet TABLE chain handle pos": keep the chain */
+			line += 6 + tl;
+			line[strcspn(line, " ")] = '\0';
+		}
 		renumber(&out, line, seen, &nseen);
 	}
 	flush_elems(&out, el, &nel);
