@@ -124,7 +124,6 @@ check "another table in the same namespace stays untouched" \
 
 # --- SIGTERM leaves the host filtered; a restart adopts the table ---
 nsx db nft -s list table inet fwd_filter >"$T_TMP/before"
-m1=$(counter db input_mysql)
 kill -TERM "$FWD_PID_db"
 wait "$FWD_PID_db" 2>/dev/null
 check "fwd exits on SIGTERM" sh -c "! kill -0 $FWD_PID_db 2>/dev/null"
@@ -136,6 +135,7 @@ got2=$(echo '10.10.0.31 10.10.0.41 3306 tcp' |
 	nsx app "$TOP/$BUILD/fwprobe" probe 1000)
 same "${got##* } ${got2##* }" "dropped open" \
 	"with fwd stopped, db still drops outsiders (and app still gets in)"
+m1=$(counter db input_mysql)
 site_fwd db
 check "a restarted fwd adopts its table without touching it" \
 	grep -q "adopted table inet fwd_filter" "$T_TMP/db/log"
