@@ -340,7 +340,10 @@ static void piece_matches(struct builder *b, const struct piece *pc,
 		before = ml->n;
 		addr_match(ml, FW_M_SADDR, from, pc->fi);
 		addr_match(ml, FW_M_DADDR, to, pc->fi);
-		if (ml->n == before)
+		/* "meta l4proto icmp" already implies IPv4 (nft lists the
+		 * pair without the nfproto match, so neither do we). */
+		if (ml->n == before &&
+		    pc->proto != (pc->fi ? FW_P_ICMPV6 : FW_P_ICMP))
 			mlist_add(ml, FW_M_NFPROTO)->family =
 				pc->fi ? 6 : 4;
 	}

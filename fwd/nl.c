@@ -687,8 +687,7 @@ static const char *ext_ack_msg(const struct nlmsghdr *nlh)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	if (mnl_nlmsg_size(off) > nlh->nlmsg_len)
 		return NULL;
-	mnl_attr_for_each(a, nlh, MNL_ALIGN(off))
-	{
+	mnl_attr_for_each(a, nlh, MNL_ALIGN(off)) {
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			return mnl_attr_get_str(a);

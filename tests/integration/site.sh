@@ -16,11 +16,13 @@ site_apply_all
 
 # --- the matrix ---
 site_probe "$T_TMP/matrix"
-awk 'NR == FNR { if ($0 !~ /^#/ && NF >= 3)
-		for (i = 3; i <= NF; i++) allow[$1 " " $2 " " $i] = 1
-	next }
-	{ want = (allow[$2 " " $4 " *"] || allow[$2 " " $4 " " $1]) ? \
-		"open" : "dropped"
+awk 'NR == FNR { if ($0 !~ /^#/ && NF >= 3) {
+		v = "open"; p = $2
+		if (p ~ /^!/) { v = "refused"; p = substr(p, 2) }
+		for (i = 3; i <= NF; i++) rule[$1 " " p " " $i] = v
+	} next }
+	{ want = rule[$2 " " $4 " *"] ? rule[$2 " " $4 " *"] : \
+		rule[$2 " " $4 " " $1] ? rule[$2 " " $4 " " $1] : "dropped"
 	  print $0, want }' "$TOP/tests/integration/site.expect" \
 	"$T_TMP/matrix" >"$T_TMP/judged"
 for s in $SITE_SERVERS; do

@@ -796,7 +796,7 @@ static void test_counters_kept(struct fw_nl *nl, struct pb *a)
 }
 
 /* A plan the kernel refuses changes nothing and names the rule. */
-static void test_refused(struct fw_nl *nl, struct pb *a, const char *what,
+static void test_refused(struct fw_nl *nl, const char *what,
 			 void (*spoil)(struct pb *b), const char *want)
 {
 	char *before = sh("nft -s list ruleset"), *after;
@@ -819,7 +819,6 @@ static void test_refused(struct fw_nl *nl, struct pb *a, const char *what,
 	pb_free(&b);
 	free(before);
 	free(after);
-	(void)a;
 }
 
 static void spoil_jump(struct pb *b)
@@ -854,16 +853,19 @@ static void test_replace(struct fw_nl *nl)
 {
 	char *before = sh("nft -s list ruleset"), *after;
 	uint64_t ssh0 = 0, lo0 = 0, lo1 = 0, ssh1 = 0, x;
+	uint32_t g0 = 0, g1 = 1;
 	struct fw_diags d;
 	struct pb b;
 
 	diags_init(&d);
 	plan_b(&b);
+	nl_genid(nl, &g0);
 	T_OK(nl_apply(nl, &b.p, FW_NL_DRY_RUN, &d) == 0 && d.n == 0,
 	     "dry run of plan B");
 	after = sh("nft -s list ruleset");
-	T_OK(before && after && !strcmp(before, after),
-	     "dry run changed nothing");
+	T_OK(before && after && !strcmp(before, after) &&
+		     nl_genid(nl, &g1) == 0 && g1 == g0,
+	     "dry run changed nothing, generation %u stays", g0);
 	counter_get(nl, "input_ssh", &ssh0);
 	counter_get(nl, "lo_out", &lo0);
 	T_OK(nl_apply(nl, &b.p, 0, &d) == 0 && d.n == 0, "apply plan B");
@@ -909,13 +911,13 @@ int main(void)
 	plan_a(&a);
 	test_fresh(nl, &a);
 	test_counters_kept(nl, &a);
-	test_refused(nl, &a, "jump to a missing chain", spoil_jump,
+	test_refused(nl, "jump to a missing chain", spoil_jump,
 		     "kernel refused rule \"bad\" of chain input: ");
-	test_refused(nl, &a, "missing set", spoil_set,
+	test_refused(nl, "missing set", spoil_set,
 		     "kernel refused rule \"bad\" of chain input: ");
-	test_refused(nl, &a, "missing counter", spoil_counter,
+	test_refused(nl, "missing counter", spoil_counter,
 		     "kernel refused rule \"bad\" of chain input: ");
-	test_refused(nl, &a, "unencodable match", spoil_encode,
+	test_refused(nl, "unencodable match", spoil_encode,
 		     "cannot encode rule \"bad\" of chain input");
 	test_replace(nl);
 	T_OK(others && same_text(sh("nft -s list table inet other; "
