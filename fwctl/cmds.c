@@ -10,6 +10,7 @@ const struct fwctl_cmd fwctl_cmds[] = {
 	{"apply", cmd_apply},
 	{"status", cmd_status},
 	{"show", cmd_show},
+	{"metrics", cmd_metrics},
 	{"version", cmd_version},
 	{NULL, NULL},
 };

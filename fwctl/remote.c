@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "fwctl.h"
@@ -250,8 +251,26 @@ int cmd_show(const struct fwctl_opts *o, int argc, char **argv)
 static void show_counts(const char *label, const char *action,
 			const cJSON *c)
 {
-	printf("  %-24s %-7s %14.0f %16.0f\n", label, action,
-	       num(c, "packets"), num(c, "bytes"));
+	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(c, "rate");
+	char r[32] = "-";
+
+	if (cJSON_IsNumber(rate))
+		snprintf(r, sizeof(r), "%.1f/s", rate->valuedouble);
+	printf("  %-24s %-7s %14.0f %16.0f %11s\n", label, action,
+	       num(c, "packets"), num(c, "bytes"), r);
+}
+
+static void show_top(const cJSON *top)
+{
+	const cJSON *t;
+
+	if (!cJSON_IsArray(top))
+		return;
+	printf("\ntop dropped sources, last 10 minutes (logged drops)\n");
+	if (!cJSON_GetArraySize(top))
+		printf("  (none)\n");
+	cJSON_ArrayForEach(t, top)
+		printf("  %-40s %10.0f\n", str(t, "source"), num(t, "packets"));
 }
 
 static void show_status(const cJSON *reply)
@@ -270,9 +289,9 @@ static void show_status(const cJSON *reply)
 	       str(reply, "table"));
 	cJSON_ArrayForEach(c, chains)
 	{
-		printf("\nchain %s (default %s)\n  %-24s %-7s %14s %16s\n",
+		printf("\nchain %s (default %s)\n  %-24s %-7s %14s %16s %11s\n",
 		       str(c, "name"), str(c, "default"), "RULE", "ACTION",
-		       "PACKETS", "BYTES");
+		       "PACKETS", "BYTES", "RATE");
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(c, "rules"))
 			show_counts(str(r, "name"), str(r, "action"), r);
 		if (cJSON_GetObjectItemCaseSensitive(c, "invalid"))
@@ -282,12 +301,46 @@ static void show_status(const cJSON *reply)
 		show_counts("(default)", str(c, "default"),
 			    cJSON_GetObjectItemCaseSensitive(c, "dropped"));
 	}
+	show_top(cJSON_GetObjectItemCaseSensitive(reply, "top_dropped"));
 }
 
 int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
 {
+	long secs = 0;
+	char *end;
+	int rc;
+
+	if (argc == 2 && !strcmp(argv[0], "--watch")) {
+		secs = strtol(argv[1], &end, 10);
+		if (*end || secs < 1 || secs > 3600)
+			secs = -1;
+	}
+	if ((argc && !secs) || secs < 0) {
+		fputs("usage: fwctl status [--watch SECS]\n", stderr);
+		return FWCTL_USAGE;
+	}
+	for (;;) {
+		if (secs && !o->json)
+			fputs("\033[H\033[2J", stdout); /* home, clear */
+		rc = simple(o, proto_request_new("status"), show_status);
+		if (!secs || rc != FWCTL_OK)
+			return rc;
+		if (!o->json)
+			printf("\n(every %lds; Ctrl-C to stop)\n", secs);
+		fflush(stdout);
+		sleep((unsigned)secs);
+	}
+}
+
+static void show_metrics(const cJSON *reply)
+{
+	fputs(str(reply, "text"), stdout);
+}
+
+int cmd_metrics(const struct fwctl_opts *o, int argc, char **argv)
+{
 	(void)argv;
 	if (argc)
 		return FWCTL_USAGE;
-	return simple(o, proto_request_new("status"), show_status);
+	return simple(o, proto_request_new("metrics"), show_metrics);
 }

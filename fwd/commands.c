@@ -8,50 +8,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon_int.h"
 #include "log.h"
 #include "nftext.h"
 #include "proto.h"
 
-struct counters {
-	struct fw_counter_val *v;
-	size_t n;
-};
-
-static void counters_read(struct fw_daemon *d, struct counters *c)
-{
-	c->v = NULL;
-	c->n = 0;
-	if (nl_counters(d->nl, d->cfg.table, &c->v, &c->n) < 0)
-		log_warn_errno("cannot read the counters of table %s",
-			       d->cfg.table);
-}
-
-static const struct fw_counter_val *counter_get(const struct counters *c,
-						const char *name)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->v[i].name, name))
-			return &c->v[i];
-	return NULL;
-}
-
 static void counter_lookup(void *ctx, const char *name, uint64_t *packets,
 			   uint64_t *bytes)
 {
-	const struct fw_counter_val *v = counter_get(ctx, name);
+	const struct fw_counter_val *v = counters_get(ctx, name);
 
 	*packets = v ? v->packets : 0;
 	*bytes = v ? v->bytes : 0;
 }
 
-static cJSON *pkts_bytes(const struct fw_counter_val *v)
+static void read_now(struct fw_daemon *d, struct fw_counters *c)
 {
+	if (counters_read(d->nl, d->cfg.table, c) < 0)
+		log_warn_errno("cannot read the counters of table %s",
+			       d->cfg.table);
+}
+
+struct reading {
+	const struct fw_counters *now, *base;
+};
+
+/* {"packets", "bytes", "rate"}: rate in packets per second, null until
+ * fwd has two readings. name NULL gives zeros. */
+static cJSON *pkts_bytes(const struct reading *rd, const char *name)
+{
+	const struct fw_counter_val *v = name ? counters_get(rd->now, name)
+					      : NULL;
+	double rate = name ? counters_rate(rd->now, rd->base, name) : 0;
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "packets", v ? (double)v->packets : 0);
 	cJSON_AddNumberToObject(o, "bytes", v ? (double)v->bytes : 0);
+	if (rate >= 0)
+		cJSON_AddNumberToObject(o, "rate", (double)(long)(rate * 10) / 10);
+	else
+		cJSON_AddNullToObject(o, "rate");
 	return o;
 }
 
@@ -148,7 +146,7 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 }
 
 static cJSON *chain_status(const struct fw_daemon *d, enum fw_chain_id cid,
-			   const struct counters *c)
+			   const struct reading *rd)
 {
 	const struct fw_plan *plan = d->active->plan;
 	const struct fw_chain *ch = &d->active->policy->chains[cid];
@@ -159,23 +157,23 @@ static cJSON *chain_status(const struct fw_daemon *d, enum fw_chain_id cid,
 	rules = cJSON_CreateArray();
 	for (size_t i = 0; i < plan->ncounters; i++) {
 		const struct fw_pcounter *pc = &plan->counters[i];
-		const struct fw_counter_val *v = counter_get(c, pc->name);
 		cJSON *r;
 
 		if (pc->chain != cid)
 			continue;
 		if (pc->kind == FW_C_DEFAULT) {
-			cJSON_AddItemToObject(o, "dropped",
-					      ch->def == FW_DROP
-						      ? pkts_bytes(v)
-						      : pkts_bytes(NULL));
+			cJSON_AddItemToObject(
+				o, "dropped",
+				pkts_bytes(rd, ch->def == FW_DROP ? pc->name
+								  : NULL));
 			continue;
 		}
 		if (pc->kind == FW_C_INVALID) {
-			cJSON_AddItemToObject(o, "invalid", pkts_bytes(v));
+			cJSON_AddItemToObject(o, "invalid",
+					      pkts_bytes(rd, pc->name));
 			continue;
 		}
-		r = pkts_bytes(v);
+		r = pkts_bytes(rd, pc->name);
 		cJSON_AddStringToObject(r, "name", pc->rule);
 		cJSON_AddStringToObject(r, "action",
 					policy_action_name(pc->action));
@@ -185,11 +183,27 @@ static cJSON *chain_status(const struct fw_daemon *d, enum fw_chain_id cid,
 	return o;
 }
 
+static void add_top_dropped(cJSON *reply, const struct fw_daemon *d)
+{
+	struct fw_top top[10];
+	size_t n = nflog_top(d->nflog, time(NULL), top, 10);
+	cJSON *arr = cJSON_AddArrayToObject(reply, "top_dropped");
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "source", top[i].source);
+		cJSON_AddNumberToObject(e, "packets", (double)top[i].packets);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
 static void h_status(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		     cJSON *reply)
 {
 	struct fw_daemon *d = ctx;
-	struct counters c;
+	struct fw_counters now = {0};
+	struct reading rd;
 	cJSON *chains;
 
 	(void)peer;
@@ -199,13 +213,34 @@ static void h_status(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	chains = cJSON_AddArrayToObject(reply, "chains");
 	if (!d->active)
 		return;
-	counters_read(d, &c);
+	read_now(d, &now);
+	rd.now = &now;
+	rd.base = daemon_rate_base(d, &now);
 	for (int cid = 0; cid < FW_NCHAINS; cid++)
 		if (d->active->policy->chains[cid].declared)
 			cJSON_AddItemToArray(
-				chains,
-				chain_status(d, (enum fw_chain_id)cid, &c));
-	nl_counters_free(c.v, c.n);
+				chains, chain_status(d, (enum fw_chain_id)cid, &rd));
+	if (d->active->policy->log_drops)
+		add_top_dropped(reply, d);
+	counters_free(&now);
+}
+
+static void h_metrics(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		      cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	struct fw_counters now = {0};
+	struct fw_buf text = {0};
+
+	(void)peer;
+	(void)req;
+	if (d->active)
+		read_now(d, &now);
+	metrics_render(&text, d, &now);
+	counters_free(&now);
+	proto_reply_ok(reply);
+	cJSON_AddStringToObject(reply, "text", text.s);
+	buf_free(&text);
 }
 
 static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
@@ -213,7 +248,7 @@ static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
 {
 	struct fw_daemon *d = ctx;
 	struct fw_buf text = {0};
-	struct counters c;
+	struct fw_counters c = {0};
 
 	(void)peer;
 	(void)req;
@@ -224,9 +259,9 @@ static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		cJSON_AddNullToObject(reply, "ruleset");
 		return;
 	}
-	counters_read(d, &c);
+	read_now(d, &c);
 	nftext_print(&text, d->active->plan, counter_lookup, &c);
-	nl_counters_free(c.v, c.n);
+	counters_free(&c);
 	cJSON_AddStringToObject(reply, "policy", d->active->doc);
 	cJSON_AddStringToObject(reply, "ruleset", text.s);
 	buf_free(&text);
@@ -247,6 +282,7 @@ static const fw_handler handlers[FW_CMD_COUNT] = {
 	[FW_CMD_STATUS] = h_status,
 	[FW_CMD_SHOW] = h_show,
 	[FW_CMD_VERSION] = h_version,
+	[FW_CMD_METRICS] = h_metrics,
 };
 
 const fw_handler *daemon_handlers(void)

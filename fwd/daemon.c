@@ -135,6 +135,8 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	d->active = r;
 	if (res->kernel)
 		remember_genid(d);
+	daemon_sample(d);
+	daemon_write_textfile(d);
 	return 0;
 }
 
@@ -156,6 +158,13 @@ void daemon_free(struct fw_daemon *d)
 	if (!d)
 		return;
 	daemon_ready_free(d->active);
+	counters_free(&d->older);
+	counters_free(&d->newer);
+	nflog_free(d->nflog);
+	if (d->sampler)
+		loop_timer_del(d->sampler);
+	if (d->textfile_timer)
+		loop_timer_del(d->textfile_timer);
 	nl_close(d->nl);
 	free(d);
 }
@@ -259,4 +268,69 @@ int daemon_reload(struct fw_daemon *d)
 	diags_free(&diags);
 	log_info("reloaded policy %s", d->active->meta.sha256);
 	return rc;
+}
+
+/* Every few seconds: the newer reading becomes the older one. Rates are
+ * per second over the last few seconds, whatever the client's pace. */
+#define SAMPLE_MS 5000
+#define TEXTFILE_MS 15000
+
+void daemon_sample(struct fw_daemon *d)
+{
+	struct fw_counters now = {0};
+
+	if (!d->active || counters_read(d->nl, d->cfg.table, &now) < 0)
+		return;
+	counters_move(&d->older, &d->newer);
+	counters_move(&d->newer, &now);
+}
+
+static void on_sample(void *arg)
+{
+	daemon_sample(arg);
+}
+
+const struct fw_counters *daemon_rate_base(const struct fw_daemon *d,
+					   const struct fw_counters *now)
+{
+	if (d->newer.t_ms && now->t_ms >= d->newer.t_ms + 1000)
+		return &d->newer;
+	return &d->older;
+}
+
+void daemon_write_textfile(struct fw_daemon *d)
+{
+	struct fw_counters now = {0};
+	struct fw_buf out = {0};
+
+	if (!d->cfg.textfile)
+		return;
+	if (d->active)
+		counters_read(d->nl, d->cfg.table, &now);
+	metrics_render(&out, d, &now);
+	if (file_write_atomic(d->cfg.textfile, out.s, out.len, 0644) < 0)
+		log_warn_errno("cannot write metrics to %s", d->cfg.textfile);
+	counters_free(&now);
+	buf_free(&out);
+}
+
+static void on_textfile(void *arg)
+{
+	daemon_write_textfile(arg);
+}
+
+void daemon_attach(struct fw_daemon *d, struct fw_loop *loop)
+{
+	d->nflog = nflog_open(loop, FW_NFLOG_GROUP);
+	if (!d->nflog)
+		log_warn_errno("cannot bind nflog group %d: drops will be "
+			       "counted but not logged",
+			       FW_NFLOG_GROUP);
+	daemon_sample(d);
+	d->sampler = loop_timer_add(loop, SAMPLE_MS, SAMPLE_MS, on_sample, d);
+	if (d->cfg.textfile) {
+		daemon_write_textfile(d);
+		d->textfile_timer = loop_timer_add(loop, TEXTFILE_MS,
+						   TEXTFILE_MS, on_textfile, d);
+	}
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "server.h"
 
 struct fw_daemon_config {
@@ -30,6 +31,11 @@ void daemon_free(struct fw_daemon *d);
  * otherwise applied in one transaction. 0 also when nothing is saved.
  */
 int daemon_start(struct fw_daemon *d);
+/*
+ * Starts what runs on the loop: the drop-log receiver, the counter sampler
+ * behind rates, and the --textfile writer.
+ */
+void daemon_attach(struct fw_daemon *d, struct fw_loop *loop);
 /* Re-applies the active policy (SIGHUP). */
 int daemon_reload(struct fw_daemon *d);
 /* The handler table for the server, indexed by enum fw_cmd_id. */

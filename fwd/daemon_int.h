@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "counters.h"
 #include "daemon.h"
+#include "loop.h"
+#include "nflog.h"
 #include "nl.h"
 #include "plan.h"
 #include "policy.h"
@@ -32,6 +35,11 @@ struct fw_daemon {
 	bool genid_known;
 	unsigned long apply_ok, apply_failed;
 	time_t last_apply;
+	/* Two timed readings of the counters, for rates. */
+	struct fw_counters older, newer;
+	struct fw_nflog *nflog; /* NULL when the group could not be bound */
+	struct fw_timer *sampler, *textfile_timer;
+	unsigned long tamper;
 };
 
 struct apply_result {
@@ -49,5 +57,16 @@ void daemon_ready_free(struct fw_ready *r);
  */
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res);
+
+/* Takes a reading for rates: the newer one becomes the older one. */
+void daemon_sample(struct fw_daemon *d);
+/* The counters now, and the reading to compute rates from. */
+const struct fw_counters *daemon_rate_base(const struct fw_daemon *d,
+					   const struct fw_counters *now);
+/* Renders the Prometheus text exposition of fwd's state and counters. */
+void metrics_render(struct fw_buf *out, const struct fw_daemon *d,
+		    const struct fw_counters *now);
+/* Writes the metrics to the --textfile path, if any. */
+void daemon_write_textfile(struct fw_daemon *d);
 
 #endif

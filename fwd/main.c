@@ -112,6 +112,7 @@ static int run(const struct opts *o)
 		log_err_errno("cannot listen on %s", o->socket);
 		goto out;
 	}
+	daemon_attach(d, loop);
 	loop_signal_add(loop, SIGTERM, on_stop, loop);
 	loop_signal_add(loop, SIGINT, on_stop, loop);
 	loop_signal_add(loop, SIGHUP, on_hup, d);
@@ -120,8 +121,8 @@ static int run(const struct opts *o)
 	rc = loop_run(loop) < 0;
 out:
 	server_free(srv);
+	daemon_free(d); /* before the loop: it holds timers and a watch */
 	loop_free(loop);
-	daemon_free(d);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
 # Installs the Debian packages that building and testing need, if missing.
 set -e
 PKGS="build-essential pkg-config libnftnl-dev libmnl-dev libcjson-dev
-clang libclang-rt-dev nftables iproute2 hping3 jq procps util-linux"
+clang libclang-rt-dev nftables iproute2 hping3 jq procps util-linux curl
+prometheus prometheus-node-exporter"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
