@@ -31,6 +31,9 @@ int cmd_compile(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_apply(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_status(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_show(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_confirm(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_rollback(const struct fwctl_opts *o, int argc, char **argv);
+int cmd_diff(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_metrics(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_version(const struct fwctl_opts *o, int argc, char **argv);
 

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "  apply FILE [--confirm SECS] [--dry-run] [--force]\n"
 	      "  confirm                  keep a pending --confirm apply\n"
 	      "  rollback                 go back to the previous policy\n"
-	      "  diff FILE                what applying FILE would change\n"
+	      "  diff FILE [--exit-code]  what applying FILE would change\n"
 	      "  status [--watch SECS]    counters per rule, with rates\n"
 	      "  show                     the running policy and ruleset\n"
 	      "  metrics                  Prometheus text exposition\n"

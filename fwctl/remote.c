@@ -118,8 +118,14 @@ static void show_apply(const cJSON *reply)
 	bool dry = cJSON_IsTrue(
 		cJSON_GetObjectItemCaseSensitive(reply, "dry_run"));
 
+	const cJSON *dl = cJSON_GetObjectItemCaseSensitive(reply,
+							   "confirm_deadline");
+
 	printf("%s%s\n", changed ? "changed" : "unchanged",
 	       dry ? " (dry run: nothing was applied)" : "");
+	if (cJSON_IsString(dl) && !dry)
+		printf("run 'fwctl confirm' before %s, or fwd rolls back\n",
+		       dl->valuestring);
 }
 
 static int parse_apply(int argc, char **argv, cJSON *req, const char **file)
@@ -150,6 +156,27 @@ static int parse_apply(int argc, char **argv, cJSON *req, const char **file)
 	return *file ? 0 : -1;
 }
 
+/*
+ * Inside an SSH session, tells fwd who we are so that it can refuse a
+ * policy that would lock us out. SSH_CONNECTION is "client cport server
+ * sport".
+ */
+static void add_ssh(cJSON *req)
+{
+	const char *env = getenv("SSH_CONNECTION");
+	char client[64], server[64];
+	unsigned cport, sport;
+	cJSON *ssh;
+
+	if (!env || sscanf(env, "%63s %u %63s %u", client, &cport, server,
+			   &sport) != 4)
+		return;
+	ssh = cJSON_AddObjectToObject(req, "ssh");
+	cJSON_AddStringToObject(ssh, "client", client);
+	cJSON_AddStringToObject(ssh, "server", server);
+	cJSON_AddNumberToObject(ssh, "port", sport);
+}
+
 int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
 {
 	cJSON *req = proto_request_new("apply");
@@ -174,6 +201,7 @@ int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
 	diags_free(&d);
 	cJSON_AddStringToObject(req, "policy", doc);
 	free(doc);
+	add_ssh(req);
 	return simple(o, req, show_apply);
 }
 
@@ -287,6 +315,11 @@ static void show_status(const cJSON *reply)
 	       str(reply, "host"), str(reply, "policy_sha256"),
 	       str(reply, "applied_at"), str(reply, "applied_by"),
 	       str(reply, "table"));
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(reply,
+							     "confirm_deadline")))
+		printf("PENDING: rolls back at %s unless confirmed "
+		       "(fwctl confirm)\n",
+		       str(reply, "confirm_deadline"));
 	cJSON_ArrayForEach(c, chains)
 	{
 		printf("\nchain %s (default %s)\n  %-24s %-7s %14s %16s %11s\n",
@@ -343,4 +376,84 @@ int cmd_metrics(const struct fwctl_opts *o, int argc, char **argv)
 	if (argc)
 		return FWCTL_USAGE;
 	return simple(o, proto_request_new("metrics"), show_metrics);
+}
+
+static void show_done(const cJSON *reply)
+{
+	printf("ok: policy %s\n", str(reply, "policy_sha256"));
+}
+
+int cmd_confirm(const struct fwctl_opts *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return FWCTL_USAGE;
+	return simple(o, proto_request_new("confirm"), show_done);
+}
+
+int cmd_rollback(const struct fwctl_opts *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return FWCTL_USAGE;
+	return simple(o, proto_request_new("rollback"), show_done);
+}
+
+static void show_diff(const cJSON *reply)
+{
+	const cJSON *c;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "changed")))
+		printf("no changes\n");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(reply, "changes"))
+		printf("%s\n", cJSON_IsString(c) ? c->valuestring : "?");
+}
+
+int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
+{
+	cJSON *req, *reply;
+	const char *file = NULL;
+	bool exit_code = false;
+	struct fw_diags d;
+	int rc = FWCTL_OK;
+	char *doc;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--exit-code"))
+			exit_code = true;
+		else if (argv[i][0] != '-' && !file)
+			file = argv[i];
+		else
+			file = NULL, i = argc;
+	}
+	if (!file) {
+		fputs("usage: fwctl diff FILE [--exit-code]\n", stderr);
+		return FWCTL_USAGE;
+	}
+	diags_init(&d);
+	doc = policy_bundle_file(file, &d);
+	if (!doc) {
+		fwctl_print_diags(&d);
+		diags_free(&d);
+		return FWCTL_FAIL;
+	}
+	diags_free(&d);
+	req = proto_request_new("diff");
+	cJSON_AddStringToObject(req, "policy", doc);
+	free(doc);
+	reply = call(o, req, &rc);
+	if (!reply)
+		return rc;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+		rc = failed(o, reply);
+	else if (o->json)
+		print_json(reply);
+	else
+		show_diff(reply);
+	/* --exit-code: 1 when applying FILE would change something. */
+	if (rc == FWCTL_OK && exit_code &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "changed")))
+		rc = FWCTL_FAIL;
+	cJSON_Delete(reply);
+	return rc;
 }

@@ -5,14 +5,17 @@
  * state and the kernel's counters. No I/O besides the netlink reads.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon_int.h"
+#include "guard.h"
 #include "log.h"
 #include "nftext.h"
+#include "plandiff.h"
 #include "proto.h"
 
 static void counter_lookup(void *ctx, const char *name, uint64_t *packets,
@@ -90,15 +93,204 @@ static void add_summary(cJSON *reply, const struct fw_daemon *d)
 	cJSON_AddStringToObject(reply, "applied_by", a->meta.applied_by);
 }
 
+static bool ssh_guard(const struct fw_ready *r, const cJSON *req,
+		      cJSON *reply)
+{
+	const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(req, "ssh");
+	const cJSON *client = cJSON_GetObjectItemCaseSensitive(ssh, "client");
+	const cJSON *server = cJSON_GetObjectItemCaseSensitive(ssh, "server");
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(ssh, "port");
+	char why[256];
+	int ok;
+
+	if (!ssh)
+		return true;
+	if (!cJSON_IsString(client) || !cJSON_IsNumber(port) ||
+	    (server && !cJSON_IsString(server))) {
+		proto_reply_error(reply, FW_CODE_USAGE,
+				  "\"ssh\" must be {\"client\": address, "
+				  "\"server\": address, \"port\": number}");
+		return false;
+	}
+	ok = guard_admits(r->policy, client->valuestring,
+			  server ? server->valuestring : NULL,
+			  (unsigned)port->valueint, why, sizeof(why));
+	if (ok == 1)
+		return true;
+	proto_reply_error(reply, FW_CODE_FAIL,
+			  "refusing to apply: your SSH session from %s could "
+			  "not reconnect to port %d: %s (--force applies it "
+			  "anyway; established sessions survive)",
+			  client->valuestring, port->valueint, why);
+	return false;
+}
+
+/* Validates apply's arguments; confirm is 0 when absent. */
+static bool apply_args(const cJSON *req, cJSON *reply, bool *dry_run,
+		       bool *force, unsigned *confirm)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(req, "confirm");
+
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(req, "policy"))) {
+		proto_reply_error(reply, FW_CODE_USAGE,
+				  "\"policy\" must be the policy document as "
+				  "a string");
+		return false;
+	}
+	if (!arg_bool(req, "dry_run", dry_run, reply) ||
+	    !arg_bool(req, "force", force, reply))
+		return false;
+	*confirm = 0;
+	if (c && (!cJSON_IsNumber(c) || c->valuedouble < 1 ||
+		  c->valuedouble > 86400)) {
+		proto_reply_error(reply, FW_CODE_USAGE,
+				  "\"confirm\" must be 1-86400 seconds");
+		return false;
+	}
+	if (c)
+		*confirm = (unsigned)c->valuedouble;
+	return true;
+}
+
+static void add_deadline(cJSON *reply, const struct fw_daemon *d)
+{
+	char t[FW_TIME_LEN];
+
+	if (d->has_pending)
+		cJSON_AddStringToObject(
+			reply, "confirm_deadline",
+			state_time_format(d->pending.deadline, t));
+	else
+		cJSON_AddNullToObject(reply, "confirm_deadline");
+}
+
+static void apply_failed(struct fw_daemon *d, const struct fw_peer *peer,
+			 cJSON *reply, struct fw_diags *diags, bool kernel)
+{
+	proto_reply_error(reply, FW_CODE_FAIL, "%s",
+			  kernel ? "the kernel refused the ruleset; nothing "
+				   "was changed"
+				 : "invalid policy; nothing was changed");
+	proto_reply_add_diags(reply, diags);
+	log_warn("apply by %s failed: %s", peer->name,
+		 diags->n ? diags->v[0].msg : "?");
+	if (!kernel)
+		d->apply_failed++;
+}
+
 static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		    cJSON *reply)
 {
 	struct fw_daemon *d = ctx;
-	const cJSON *doc = cJSON_GetObjectItemCaseSensitive(req, "policy");
+	const char *doc;
 	struct apply_result res;
 	struct fw_diags diags;
 	struct fw_ready *r;
 	bool dry_run, force;
+	unsigned confirm;
+
+	if (!apply_args(req, reply, &dry_run, &force, &confirm))
+		return;
+	if (d->has_pending && !dry_run) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "policy %.12s awaits confirmation: run "
+				  "fwctl confirm or fwctl rollback first",
+				  d->pending.sha256);
+		return;
+	}
+	doc = cJSON_GetObjectItemCaseSensitive(req, "policy")->valuestring;
+	diags_init(&diags);
+	r = daemon_ready_new(d, doc, strlen(doc), peer->name, &diags);
+	if (!r) {
+		apply_failed(d, peer, reply, &diags, false);
+		diags_free(&diags);
+		return;
+	}
+	if (!force && !ssh_guard(r, req, reply)) {
+		log_warn("apply by %s refused by the lockout guard", peer->name);
+		daemon_ready_free(r);
+		diags_free(&diags);
+		return;
+	}
+	if (confirm && !dry_run && confirm_prepare(d, r, confirm) < 0) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "cannot record the pending confirmation: %s",
+				  strerror(errno));
+		daemon_ready_free(r);
+		diags_free(&diags);
+		return;
+	}
+	if (daemon_apply(d, r, dry_run ? FW_NL_DRY_RUN : 0, &diags, &res) < 0) {
+		if (confirm && !dry_run)
+			confirm_abandon(d);
+		apply_failed(d, peer, reply, &diags, true);
+		diags_free(&diags);
+		return;
+	}
+	diags_free(&diags);
+	if (confirm && !dry_run)
+		confirm_start(d);
+	proto_reply_ok(reply);
+	cJSON_AddBoolToObject(reply, "changed", res.changed);
+	cJSON_AddBoolToObject(reply, "dry_run", dry_run);
+	cJSON_AddStringToObject(reply, "policy_sha256",
+				dry_run ? "" : d->active->meta.sha256);
+	add_deadline(reply, d);
+	if (!dry_run)
+		log_info("policy %s applied by %s: %s%s%s",
+			 d->active->meta.sha256, peer->name,
+			 res.changed ? "changed" : "unchanged",
+			 res.kernel ? "" : " (kernel already current)",
+			 confirm ? " (awaiting confirmation)" : "");
+}
+
+static void h_confirm(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		      cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+
+	(void)req;
+	if (!d->has_pending) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "nothing awaits confirmation");
+		return;
+	}
+	log_info("policy %s confirmed by %s", d->pending.sha256, peer->name);
+	confirm_clear(d);
+	proto_reply_ok(reply);
+	cJSON_AddStringToObject(reply, "policy_sha256", d->active->meta.sha256);
+}
+
+static void h_rollback(void *ctx, const struct fw_peer *peer,
+		       const cJSON *req, cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	struct fw_diags diags;
+
+	(void)req;
+	diags_init(&diags);
+	if (daemon_rollback(d, peer->name, &diags) < 0) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "rollback failed; nothing was changed");
+		proto_reply_add_diags(reply, &diags);
+	} else {
+		proto_reply_ok(reply);
+		cJSON_AddStringToObject(reply, "policy_sha256",
+					d->active->meta.sha256);
+	}
+	diags_free(&diags);
+}
+
+static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
+		   cJSON *reply)
+{
+	struct fw_daemon *d = ctx;
+	const cJSON *doc = cJSON_GetObjectItemCaseSensitive(req, "policy");
+	struct fw_buf old = {0}, new = {0}, out = {0};
+	struct fw_diags diags;
+	struct fw_ready *r;
+	cJSON *changes;
+	size_t n;
 
 	if (!cJSON_IsString(doc)) {
 		proto_reply_error(reply, FW_CODE_USAGE,
@@ -106,43 +298,32 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 				  "a string");
 		return;
 	}
-	if (!arg_bool(req, "dry_run", &dry_run, reply) ||
-	    !arg_bool(req, "force", &force, reply))
-		return;
-	if (cJSON_GetObjectItemCaseSensitive(req, "confirm")) {
-		proto_reply_error(reply, FW_CODE_FAIL,
-				  "--confirm is not supported by this fwd");
-		return;
-	}
 	diags_init(&diags);
 	r = daemon_ready_new(d, doc->valuestring, strlen(doc->valuestring),
 			     peer->name, &diags);
-	if (!r || daemon_apply(d, r, dry_run ? FW_NL_DRY_RUN : 0, &diags,
-			       &res) < 0) {
-		proto_reply_error(reply, FW_CODE_FAIL, "%s",
-				  r ? "the kernel refused the ruleset; "
-				      "nothing was changed"
-				    : "invalid policy; nothing was changed");
+	if (!r) {
+		proto_reply_error(reply, FW_CODE_FAIL, "invalid policy");
 		proto_reply_add_diags(reply, &diags);
-		log_warn("apply by %s failed: %s", peer->name,
-			 diags.n ? diags.v[0].msg : "?");
-		if (!r)
-			d->apply_failed++;
 		diags_free(&diags);
 		return;
 	}
-	diags_free(&diags);
+	if (d->active)
+		nftext_print(&old, d->active->plan, NULL, NULL);
+	nftext_print(&new, r->plan, NULL, NULL);
+	n = plandiff(old.s, new.s, &out);
 	proto_reply_ok(reply);
-	cJSON_AddBoolToObject(reply, "changed", res.changed);
-	cJSON_AddBoolToObject(reply, "dry_run", dry_run);
-	cJSON_AddStringToObject(reply, "policy_sha256",
-				dry_run ? "" : d->active->meta.sha256);
-	cJSON_AddNullToObject(reply, "confirm_deadline");
-	if (!dry_run)
-		log_info("policy %s applied by %s: %s%s",
-			 d->active->meta.sha256, peer->name,
-			 res.changed ? "changed" : "unchanged",
-			 res.kernel ? "" : " (kernel already current)");
+	cJSON_AddBoolToObject(reply, "changed", n > 0);
+	changes = cJSON_AddArrayToObject(reply, "changes");
+	for (char *line = out.s, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		cJSON_AddItemToArray(changes, cJSON_CreateString(line));
+	}
+	buf_free(&old);
+	buf_free(&new);
+	buf_free(&out);
+	daemon_ready_free(r);
+	diags_free(&diags);
 }
 
 static cJSON *chain_status(const struct fw_daemon *d, enum fw_chain_id cid,
@@ -210,6 +391,7 @@ static void h_status(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	(void)req;
 	proto_reply_ok(reply);
 	add_summary(reply, d);
+	add_deadline(reply, d);
 	chains = cJSON_AddArrayToObject(reply, "chains");
 	if (!d->active)
 		return;
@@ -283,6 +465,9 @@ static const fw_handler handlers[FW_CMD_COUNT] = {
 	[FW_CMD_SHOW] = h_show,
 	[FW_CMD_VERSION] = h_version,
 	[FW_CMD_METRICS] = h_metrics,
+	[FW_CMD_CONFIRM] = h_confirm,
+	[FW_CMD_ROLLBACK] = h_rollback,
+	[FW_CMD_DIFF] = h_diff,
 };
 
 const fw_handler *daemon_handlers(void)

@@ -165,6 +165,11 @@ void daemon_free(struct fw_daemon *d)
 		loop_timer_del(d->sampler);
 	if (d->textfile_timer)
 		loop_timer_del(d->textfile_timer);
+	if (d->confirm_timer)
+		loop_timer_del(d->confirm_timer);
+	if (d->restore_timer)
+		loop_timer_del(d->restore_timer);
+	tamper_free(d->tamper_watch);
 	nl_close(d->nl);
 	free(d);
 }
@@ -319,8 +324,56 @@ static void on_textfile(void *arg)
 	daemon_write_textfile(arg);
 }
 
+/* Puts the active policy back after someone else changed our table. */
+static void on_restore(void *arg)
+{
+	struct fw_daemon *d = arg;
+	struct fw_diags diags;
+
+	if (!d->active)
+		return;
+	diags_init(&diags);
+	if (nl_apply(d->nl, d->active->plan, 0, &diags) < 0) {
+		log_diags("cannot restore the table", &diags);
+	} else {
+		d->tamper++;
+		remember_genid(d);
+		if (d->tamper_pid)
+			log_warn("table inet %s was changed by pid %u (%s): "
+				 "restored policy %s",
+				 d->cfg.table, d->tamper_pid, d->tamper_comm,
+				 d->active->meta.sha256);
+		else
+			log_warn("nftables events were lost: re-applied policy "
+				 "%s to be sure",
+				 d->active->meta.sha256);
+		daemon_write_textfile(d);
+	}
+	diags_free(&diags);
+}
+
+static void on_tamper(void *arg, uint32_t pid, const char *comm)
+{
+	struct fw_daemon *d = arg;
+
+	d->tamper_pid = pid;
+	snprintf(d->tamper_comm, sizeof(d->tamper_comm), "%s", comm);
+	/* A short delay folds a burst of transactions into one repair. */
+	if (d->restore_timer)
+		loop_timer_set(d->restore_timer, 50, 0);
+	else
+		d->restore_timer = loop_timer_add(d->loop, 50, 0, on_restore, d);
+}
+
 void daemon_attach(struct fw_daemon *d, struct fw_loop *loop)
 {
+	d->loop = loop;
+	d->tamper_watch = tamper_open(loop, d->cfg.table, on_tamper, d);
+	if (!d->tamper_watch)
+		log_warn_errno("cannot watch nftables events: changes to table "
+			       "inet %s by others will not be repaired",
+			       d->cfg.table);
+	confirm_resume(d);
 	d->nflog = nflog_open(loop, FW_NFLOG_GROUP);
 	if (!d->nflog)
 		log_warn_errno("cannot bind nflog group %d: drops will be "

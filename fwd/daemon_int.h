@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "nflog.h"
 #include "nl.h"
+#include "tamper.h"
 #include "plan.h"
 #include "policy.h"
 #include "sha256.h"
@@ -40,6 +41,16 @@ struct fw_daemon {
 	struct fw_nflog *nflog; /* NULL when the group could not be bound */
 	struct fw_timer *sampler, *textfile_timer;
 	unsigned long tamper;
+	struct fw_loop *loop;
+	/* An apply that rolls back unless confirmed in time. */
+	bool has_pending;
+	struct fw_pending pending;
+	struct fw_timer *confirm_timer;
+	/* Changes to our table by others, repaired shortly after. */
+	struct fw_tamper *tamper_watch;
+	struct fw_timer *restore_timer;
+	uint32_t tamper_pid;
+	char tamper_comm[32];
 };
 
 struct apply_result {
@@ -58,6 +69,20 @@ void daemon_ready_free(struct fw_ready *r);
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res);
 
+/* Goes back to the previous policy (or to none). -1 with diagnostics. */
+int daemon_rollback(struct fw_daemon *d, const char *by,
+		    struct fw_diags *diags);
+/* Writes the pending record for r, before r reaches the kernel. */
+int confirm_prepare(struct fw_daemon *d, const struct fw_ready *r,
+		    unsigned secs);
+/* r is active: starts the countdown of the prepared record. */
+void confirm_start(struct fw_daemon *d);
+/* The apply failed: forgets the prepared record. */
+void confirm_abandon(struct fw_daemon *d);
+/* Confirmed (or rolled back): no more countdown. */
+void confirm_clear(struct fw_daemon *d);
+/* At start: picks up a pending record left by an earlier fwd. */
+void confirm_resume(struct fw_daemon *d);
 /* Takes a reading for rates: the newer one becomes the older one. */
 void daemon_sample(struct fw_daemon *d);
 /* The counters now, and the reading to compute rates from. */

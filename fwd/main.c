@@ -105,6 +105,8 @@ static int run(const struct opts *o)
 		log_err("the saved policy was not loaded; serving clients so "
 			"that a new one can be applied");
 	loop = loop_new();
+	if (loop)
+		daemon_attach(d, loop); /* an expired confirmation rolls back here */
 	sc.handlers = daemon_handlers();
 	sc.ctx = d;
 	srv = loop ? server_new(loop, &sc) : NULL;
@@ -112,7 +114,6 @@ static int run(const struct opts *o)
 		log_err_errno("cannot listen on %s", o->socket);
 		goto out;
 	}
-	daemon_attach(d, loop);
 	loop_signal_add(loop, SIGTERM, on_stop, loop);
 	loop_signal_add(loop, SIGINT, on_stop, loop);
 	loop_signal_add(loop, SIGHUP, on_hup, d);
