@@ -71,6 +71,14 @@ ns_addr() { # NS IF ADDR/LEN
 t_cleanup() {
 	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $T_PIDS; do wait "$p" 2>/dev/null; done
+	# Sanitizer builds report at exit, into the daemons' logs.
+	for f in $(find "$T_TMP" -name log -type f 2>/dev/null); do
+		if grep -q "Sanitizer\|runtime error" "$f"; then
+			echo "not ok - sanitizer report in $f"
+			grep -A12 "Sanitizer\|runtime error" "$f" | head -40 |
+				sed 's/^/# /'
+		fi
+	done
 	for n in $T_NS; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T_TMP"
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh: the whole suite -- unit tests (normal and ASan/UBSan builds), the
-# CLI tests, short fuzz runs, and as root the namespace integration tests.
+# CLI, schema and install tests, short fuzz runs, and as root the namespace
+# integration tests.
 # Counts "ok"/"not ok" lines and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -42,10 +43,17 @@ run_unit() { # BUILD
 	for b in build build-san; do
 		suite "cli ($b)" env BUILD=$b sh tests/cli.sh
 	done
+	suite schema sh tests/schema.sh
+	suite install sh tests/install.sh
 	suite fuzz tests/fuzz/run.sh "$FUZZ_SECONDS" build-fuzz/fuzz_*
 	if [ "$(id -u)" -eq 0 ]; then
 		for t in tests/integration/*.sh; do
 			suite "$t" sh "$t"
+		done
+		# The daemon's paths once more under ASan/UBSan/LSan.
+		for t in site safety observe; do
+			suite "$t (build-san)" env BUILD=build-san \
+				sh "tests/integration/$t.sh"
 		done
 	else
 		echo "# integration tests skipped: they need root"
