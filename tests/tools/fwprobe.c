@@ -252,8 +252,73 @@ static int do_request(const char *path)
 	return 0;
 }
 
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (void *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_frame(int fd, const char *body, size_t n, size_t send_n)
+{
+	uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			  (uint8_t)(n >> 8), (uint8_t)n};
+
+	if (write(fd, hdr, 4) != 4 || write(fd, body, send_n) < 0)
+		perror("fwprobe hostile");
+}
+
+/* Opens every kind of bad client; returns how many connected. */
+static int do_hostile(const char *path, int secs)
+{
+	static int fds[260];
+	static char nest[200001];
+	const char *status = "{\"v\":1,\"cmd\":\"show\"}";
+	int n = 0, k;
+
+	for (k = 0; k < 200; k++) /* idle */
+		fds[n++] = unix_connect(path);
+	for (k = 0; k < 10; k++) { /* half-sent frames */
+		fds[n] = unix_connect(path);
+		send_frame(fds[n++], status, strlen(status), 5);
+	}
+	for (k = 0; k < 5; k++) { /* garbage */
+		fds[n] = unix_connect(path);
+		if (write(fds[n++], "GET / HTTP/1.0\r\n\r\n", 18) < 0)
+			perror("fwprobe hostile");
+	}
+	fds[n] = unix_connect(path); /* a header announcing 4 GiB */
+	send_frame(fds[n++], "", 0xffffffffu, 0);
+	memset(nest, '[', 100000); /* deeply nested JSON */
+	memset(nest + 100000, ']', 100000);
+	fds[n] = unix_connect(path);
+	send_frame(fds[n++], nest, 200000, 200000);
+	for (k = 0; k < 5; k++) { /* ask, never read the reply */
+		fds[n] = unix_connect(path);
+		for (int j = 0; j < 50; j++)
+			send_frame(fds[n], status, strlen(status),
+				   strlen(status));
+		n++;
+	}
+	k = 0;
+	for (int i = 0; i < n; i++)
+		k += fds[i] >= 0;
+	printf("%d connected\n", k);
+	fflush(stdout);
+	sleep((unsigned)secs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "hostile"))
+		return do_hostile(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "request"))
 		return do_request(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "listen"))

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# hostile: 200 idle connections, half-sent frames, garbage, a header that
+# announces 4 GiB, deeply nested JSON and clients that never read -- all
+# at once -- while fwctl status keeps being served, fwd's memory stays
+# bounded, and the ruleset never moves.
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+ns_add srv
+SOCK="$T_TMP/srv/sock"
+mkdir -p "$T_TMP/srv"
+ns_bg srv "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
+	2>"$T_TMP/srv/log"
+FWD=$BG_PID
+wait_for 10 test -S "$SOCK"
+export FWD_SOCKET="$SOCK"
+"$TOP/$BUILD/fwctl" apply "$TOP/rules/db.json" >/dev/null
+nsx srv nft -s list ruleset >"$T_TMP/before"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$FWD/status"; }
+rss0=$(rss)
+
+"$TOP/$BUILD/fwprobe" hostile "$SOCK" 8 >"$T_TMP/hostile" &
+HOSTILE=$!
+T_PIDS="$T_PIDS $HOSTILE"
+wait_for 5 grep -q connected "$T_TMP/hostile"
+same "$(awk '{print $1}' "$T_TMP/hostile")" 222 "222 hostile connections are open"
+fails=0
+i=0
+while [ $i -lt 50 ]; do
+	"$TOP/$BUILD/fwctl" status >/dev/null 2>&1 || fails=$((fails + 1))
+	i=$((i + 1))
+done
+same "$fails" 0 "50 fwctl status calls under that load all succeed"
+rss1=$(rss)
+check "fwd's memory stays bounded under abuse (${rss0} kB -> ${rss1} kB)" \
+	test "$rss1" -lt $((rss0 + 65536))
+check "the 4 GiB header was refused and closed" \
+	grep -q "frame of 4294967295 bytes exceeds the limit" "$T_TMP/srv/log"
+"$TOP/$BUILD/fwctl" apply "$TOP/rules/db.json" >/dev/null
+same "$?" 0 "a privileged client can still apply under that load"
+wait "$HOSTILE" 2>/dev/null
+"$TOP/$BUILD/fwctl" status >/dev/null
+same "$?" 0 "fwd serves normally once the hostile clients are gone"
+nsx srv nft -s list ruleset >"$T_TMP/after"
+check "the ruleset never moved" cmp -s "$T_TMP/before" "$T_TMP/after"
