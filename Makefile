@@ -4,7 +4,8 @@
 #   make SAN=1           the same with ASan+UBSan into build-san/
 #   make test            install test deps, unit + integration tests
 #   make demo            the three-tier site in namespaces
-#   make install DESTDIR=... PREFIX=...
+#   make install DESTDIR=... PREFIX=...   (and make uninstall)
+#   make deb             Debian package into build/deb/, checked by lintian
 #   make fuzz FUZZ_SECONDS=N
 
 PREFIX ?= /usr/local
@@ -12,6 +13,13 @@ DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/local/lib too.
+LIBDIR_SYSTEMD ?= $(PREFIX)/lib
+UNITDIR ?= $(LIBDIR_SYSTEMD)/systemd/system
+SYSUSERSDIR ?= $(LIBDIR_SYSTEMD)/sysusers.d
+TMPFILESDIR ?= $(LIBDIR_SYSTEMD)/tmpfiles.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 VERSION := 0.1.0
 
 CC ?= cc
@@ -83,7 +91,19 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libfwd.a \
 $(BUILD)/fwprobe: tests/tools/fwprobe.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-unit: $(UNIT_BIN) all $(BUILD)/fwprobe
+# Compiles with planner options (differential test, benchmark).
+$(BUILD)/fwplan: tests/tools/fwplan.c $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS_CTL)
+
+unit: $(UNIT_BIN) all $(BUILD)/fwprobe $(BUILD)/fwplan
+
+# The benchmark (bench/run.sh); BENCH_QUICK=1 for a smoke run.
+$(BUILD)/tm: bench/tm.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: all $(BUILD)/tm $(BUILD)/fwplan
+	tests/deps.sh
+	sh bench/run.sh
 
 # Fuzzing: clang + libFuzzer, parser and protocol decoder.
 FUZZ_SECONDS ?= 5
@@ -105,16 +125,55 @@ test:
 	$(MAKE) fuzz-build
 	tests/run.sh
 
+# fwd under valgrind through the daemon's integration suites.
+valgrind: all $(BUILD)/fwprobe
+	FWD_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite" \
+		sh -c 'for t in safety observe hostile; do \
+			sh tests/integration/$$t.sh || exit 1; done' | tee /tmp/fwd-valgrind.log
+	! grep -q '^not ok' /tmp/fwd-valgrind.log
+
 demo:
 	tests/deps.sh
 	$(MAKE) all
 	tests/demo.sh
 
+# Everything goes under $(DESTDIR); the unit is filled in with the paths.
+INSTALL_FILES := $(SBINDIR)/fwd $(BINDIR)/fwctl \
+	$(MANDIR)/man8/fwd.8 $(MANDIR)/man8/fwctl.8 $(MANDIR)/man5/fwd-policy.5 \
+	$(BASHCOMPDIR)/fwctl $(UNITDIR)/fwd.service $(SYSUSERSDIR)/fwd.conf \
+	$(TMPFILESDIR)/fwd.conf $(DATADIR)/fwd/schema.json
 install: all
 	install -D -m 0755 $(BUILD)/fwd $(DESTDIR)$(SBINDIR)/fwd
 	install -D -m 0755 $(BUILD)/fwctl $(DESTDIR)$(BINDIR)/fwctl
+	install -D -m 0644 doc/fwd.8 $(DESTDIR)$(MANDIR)/man8/fwd.8
+	install -D -m 0644 doc/fwctl.8 $(DESTDIR)$(MANDIR)/man8/fwctl.8
+	install -D -m 0644 doc/fwd-policy.5 $(DESTDIR)$(MANDIR)/man5/fwd-policy.5
+	install -D -m 0644 packaging/bash-completion/fwctl \
+		$(DESTDIR)$(BASHCOMPDIR)/fwctl
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		packaging/systemd/fwd.service.in >$(DESTDIR)$(UNITDIR)/fwd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fwd.service
+	install -D -m 0644 packaging/systemd/fwd.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/fwd.conf
+	install -D -m 0644 packaging/systemd/fwd.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/fwd.conf
+	install -D -m 0644 rules/schema.json $(DESTDIR)$(DATADIR)/fwd/schema.json
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	-rmdir $(DESTDIR)$(DATADIR)/fwd 2>/dev/null
+
+# The Debian package (packaging/debian), built out of tree in build/deb/
+# and checked by lintian; deb-check also verifies the unit offline.
+deb:
+	packaging/deb.sh $(VERSION)
+
+deb-check: deb
+	lintian --fail-on error --info build/deb/fwd_*.changes
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit test demo install clean fuzz fuzz-build
+.PHONY: all unit test demo install uninstall deb deb-check clean fuzz \
+	fuzz-build valgrind

@@ -73,9 +73,9 @@ t_cleanup() {
 	for p in $T_PIDS; do wait "$p" 2>/dev/null; done
 	# Sanitizer builds report at exit, into the daemons' logs.
 	for f in $(find "$T_TMP" -name log -type f 2>/dev/null); do
-		if grep -q "Sanitizer\|runtime error" "$f"; then
+		if grep -q "Sanitizer\|runtime error\|are definitely lost\|Invalid read\|Invalid write" "$f"; then
 			echo "not ok - sanitizer report in $f"
-			grep -A12 "Sanitizer\|runtime error" "$f" | head -40 |
+			grep -A12 "Sanitizer\|runtime error\|definitely lost\|Invalid read\|Invalid write" "$f" | head -40 |
 				sed 's/^/# /'
 		fi
 	done

@@ -34,7 +34,7 @@ mkdir -p "$T_TMP/srv"
 export FWD_SOCKET="$T_TMP/srv/sock"
 start_fwd() {
 	rm -f "$FWD_SOCKET"
-	ns_bg srv "$TOP/$BUILD/fwd" -f -s "$FWD_SOCKET" -d "$T_TMP/srv/state" \
+	ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$FWD_SOCKET" -d "$T_TMP/srv/state" \
 		2>>"$T_TMP/srv/log"
 	FWD=$BG_PID
 	wait_for 20 test -S "$FWD_SOCKET"

@@ -10,7 +10,7 @@ need_root
 ns_add srv
 SOCK="$T_TMP/srv/sock"
 mkdir -p "$T_TMP/srv"
-ns_bg srv "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
+ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
 	2>"$T_TMP/srv/log"
 FWD=$BG_PID
 wait_for 10 test -S "$SOCK"

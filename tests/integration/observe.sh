@@ -22,7 +22,7 @@ cat >"$T_TMP/policy.json" <<'JSON'
 }
 JSON
 SOCK="$T_TMP/srv/sock"
-ns_bg srv "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
+ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
 	--textfile "$T_TMP/srv/textfile/fwd.prom" 2>"$T_TMP/srv/log"
 FWD=$BG_PID
 wait_for 10 test -S "$SOCK"

@@ -35,7 +35,7 @@ for json in "$TOP"/tests/cases/good/[!_]*.json; do
 	ns_add "f-$name"
 	mkdir -p "$T_TMP/f-$name"
 	sock="$T_TMP/f-$name/sock"
-	ns_bg "f-$name" "$TOP/$BUILD/fwd" -f -s "$sock" -d "$T_TMP/f-$name/state" \
+	ns_bg "f-$name" ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$sock" -d "$T_TMP/f-$name/state" \
 		2>"$T_TMP/f-$name/log"
 	wait_for 10 test -S "$sock"
 	FWD_SOCKET="$sock" nsx "f-$name" "$TOP/$BUILD/fwctl" apply "$json" >/dev/null

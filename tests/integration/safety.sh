@@ -11,7 +11,7 @@ SOCK="$T_TMP/srv/sock"
 start_fwd() {
 	mkdir -p "$T_TMP/srv"
 	rm -f "$SOCK"
-	ns_bg srv "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
+	ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
 		2>>"$T_TMP/srv/log"
 	FWD=$BG_PID
 	wait_for 10 test -S "$SOCK"
