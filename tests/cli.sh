@@ -45,3 +45,18 @@ same "$(head -n 1 out)" "table inet other {" "compile --table names the table"
 "$FWCTL" compile bad.json >out 2>err
 same "$?" 1 "compile of an invalid policy exits 1"
 same "$(wc -c <out | tr -d ' ')" 0 "compile of an invalid policy prints no ruleset"
+
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" status >out 2>err
+same "$?" 3 "status without a daemon exits 3"
+check "and says it cannot reach fwd" grep -q "cannot reach fwd at $T_TMP/nothing-here.sock" err
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" apply "$G/spec-db.json" >out 2>err
+same "$?" 3 "apply without a daemon exits 3"
+"$FWCTL" -s "$T_TMP/nothing-here.sock" version >out 2>err
+same "$?" 3 "version without a daemon exits 3"
+same "$(head -n 1 out)" "fwctl 0.1.0" "but still prints fwctl's version"
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" apply bad.json >out 2>err
+same "$?" 1 "apply of an invalid policy fails before contacting fwd"
+"$FWCTL" apply >out 2>err
+same "$?" 2 "apply without a file is a usage error"
+"$FWCTL" status --watch x >out 2>err
+same "$?" 2 "status --watch needs a number"

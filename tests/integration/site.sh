@@ -145,6 +145,19 @@ nsx db nft -s list table inet fwd_filter >"$T_TMP/after"
 check "the ruleset is the same after the restart" cmp -s "$T_TMP/before" "$T_TMP/after"
 same "$(status_rule db mysql)" "$m1" "counters survive a restart of fwd"
 
+# --- show, version, SIGHUP ---
+fwctl_on db show >"$T_TMP/show"
+check "show prints the running policy" grep -q '"host":[[:space:]]*"db1"' "$T_TMP/show"
+check "show prints the ruleset with live counters" \
+	grep -q "counter input_mysql {" "$T_TMP/show"
+same "$(fwctl_on db version | tr '\n' ' ')" "fwctl 0.1.0 fwd 0.1.0 " "version names both"
+nsx db nft -s list table inet fwd_filter >"$T_TMP/before"
+eval "kill -HUP \$FWD_PID_db"
+wait_for 5 grep -q "reloaded policy" "$T_TMP/db/log"
+check "SIGHUP re-applies the saved policy" grep -q "reloaded policy" "$T_TMP/db/log"
+nsx db nft -s list table inet fwd_filter >"$T_TMP/after"
+check "and the ruleset is the same afterwards" cmp -s "$T_TMP/before" "$T_TMP/after"
+
 # --- nft's listing of fwd's table loads back unchanged elsewhere ---
 nsx db nft list table inet fwd_filter >"$T_TMP/listed"
 ns_add fresh
