@@ -19,6 +19,7 @@
 struct opts {
 	const char *socket, *statedir, *group, *table, *textfile;
 	bool foreground;
+	struct fw_server_limits limits;
 };
 
 static void usage(FILE *f)
@@ -33,7 +34,30 @@ static void usage(FILE *f)
 		")\n"
 		"  -f, --foreground      log to stderr instead of syslog\n"
 		"      --textfile PATH   metrics for node_exporter's textfile "
-		"collector\n");
+		"collector\n"
+		"      --max-clients N   control connections at once (256)\n"
+		"      --max-frame BYTES largest request (67108864)\n"
+		"      --idle-timeout S  close connections idle this long (30)\n");
+}
+
+static int limit(struct opts *o, int c, const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end || !v || v > 0xffffffffUL) {
+		fprintf(stderr, "fwd: %s is not a positive number\n", arg);
+		return -1;
+	}
+	if (c == 'C')
+		o->limits.max_clients = (unsigned)v;
+	else if (c == 'M')
+		o->limits.max_frame = (uint32_t)v;
+	else if (v <= 86400)
+		o->limits.idle_timeout_ms = (unsigned)v * 1000;
+	else
+		return -1;
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -47,6 +71,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"textfile", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"max-clients", required_argument, NULL, 'C'},
+		{"max-frame", required_argument, NULL, 'M'},
+		{"idle-timeout", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0}};
 	int c;
 
@@ -58,6 +85,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->table = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'T': o->textfile = optarg; break;
+		case 'C':
+		case 'M':
+		case 'I':
+			if (limit(o, c, optarg) < 0)
+				return -1;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("fwd %s\n", FW_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -85,7 +118,8 @@ static void on_hup(void *arg, int signo)
 static int run(const struct opts *o)
 {
 	struct fw_daemon_config dc = {o->statedir, o->table, o->textfile};
-	struct fw_server_config sc = {.path = o->socket, .group = o->group};
+	struct fw_server_config sc = {.path = o->socket, .group = o->group,
+				      .limits = o->limits};
 	struct fw_daemon *d;
 	struct fw_server *srv;
 	struct fw_loop *loop;
@@ -129,8 +163,10 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {"/run/fwd/fwd.sock", FW_STATE_DIR, "fwadm",
-			 FW_TABLE_DEFAULT, NULL, false};
+	struct opts o = {.socket = "/run/fwd/fwd.sock",
+			 .statedir = FW_STATE_DIR,
+			 .group = "fwadm",
+			 .table = FW_TABLE_DEFAULT};
 
 	if (parse(argc, argv, &o) < 0)
 		return 2;

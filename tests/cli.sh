@@ -60,3 +60,12 @@ same "$?" 1 "apply of an invalid policy fails before contacting fwd"
 same "$?" 2 "apply without a file is a usage error"
 "$FWCTL" status --watch x >out 2>err
 same "$?" 2 "status --watch needs a number"
+FWD="$TOP/$BUILD/fwd"
+"$FWD" --max-clients x >out 2>err
+same "$?" 2 "fwd refuses a bad --max-clients"
+"$FWD" --idle-timeout 0 >out 2>err
+same "$?" 2 "fwd refuses a zero --idle-timeout"
+"$FWD" extra >out 2>err
+same "$?" 2 "fwd refuses stray arguments"
+"$FWD" --version >out 2>err
+same "$(cat out)" "fwd 0.1.0" "fwd --version"
