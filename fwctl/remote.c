@@ -103,6 +103,17 @@ static int simple(const struct fwctl_opts *o, cJSON *req,
 	return rc;
 }
 
+/* A command without arguments: one request, the reply shown. */
+static int plain(const struct fwctl_opts *o, int argc, const char *cmd,
+		 void (*show)(const cJSON *reply))
+{
+	if (argc) {
+		fprintf(stderr, "usage: fwctl %s\n", cmd);
+		return FWCTL_USAGE;
+	}
+	return simple(o, proto_request_new(cmd), show);
+}
+
 static int apply_usage(void)
 {
 	fputs("usage: fwctl apply FILE [--confirm SECS] [--dry-run] "
@@ -271,9 +282,7 @@ static void show_show(const cJSON *reply)
 int cmd_show(const struct fwctl_opts *o, int argc, char **argv)
 {
 	(void)argv;
-	if (argc)
-		return FWCTL_USAGE;
-	return simple(o, proto_request_new("show"), show_show);
+	return plain(o, argc, "show", show_show);
 }
 
 static void show_counts(const char *label, const char *action,
@@ -373,9 +382,7 @@ static void show_metrics(const cJSON *reply)
 int cmd_metrics(const struct fwctl_opts *o, int argc, char **argv)
 {
 	(void)argv;
-	if (argc)
-		return FWCTL_USAGE;
-	return simple(o, proto_request_new("metrics"), show_metrics);
+	return plain(o, argc, "metrics", show_metrics);
 }
 
 static void show_done(const cJSON *reply)
@@ -386,17 +393,13 @@ static void show_done(const cJSON *reply)
 int cmd_confirm(const struct fwctl_opts *o, int argc, char **argv)
 {
 	(void)argv;
-	if (argc)
-		return FWCTL_USAGE;
-	return simple(o, proto_request_new("confirm"), show_done);
+	return plain(o, argc, "confirm", show_done);
 }
 
 int cmd_rollback(const struct fwctl_opts *o, int argc, char **argv)
 {
 	(void)argv;
-	if (argc)
-		return FWCTL_USAGE;
-	return simple(o, proto_request_new("rollback"), show_done);
+	return plain(o, argc, "rollback", show_done);
 }
 
 static void show_diff(const cJSON *reply)
