@@ -36,7 +36,10 @@ static const char *elements(struct items *it, const char *block,
 {
 	p = strchr(p, '{') + 1;
 	for (;;) {
-		size_t n = strcspn(p, ",}\n");
+		size_t n;
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, ",}\n");
 		char *e = xasprintf("element %.*s", (int)n, p);
 
 		/* the element text, without the "element " if it is blank */

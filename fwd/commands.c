@@ -228,8 +228,13 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		return;
 	}
 	diags_free(&diags);
-	if (confirm && !dry_run)
-		confirm_start(d);
+	if (confirm && !dry_run) {
+		/* The same policy again leaves nothing to roll back to. */
+		if (!strcmp(d->pending.previous_sha256, d->active->meta.sha256))
+			confirm_abandon(d);
+		else
+			confirm_start(d);
+	}
 	proto_reply_ok(reply);
 	cJSON_AddBoolToObject(reply, "changed", res.changed);
 	cJSON_AddBoolToObject(reply, "dry_run", dry_run);

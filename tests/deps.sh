@@ -5,6 +5,11 @@ set -e
 PKGS="build-essential pkg-config libnftnl-dev libmnl-dev libcjson-dev
 clang libclang-rt-dev nftables iproute2 hping3 jq procps util-linux curl
 prometheus prometheus-node-exporter"
+# Packaging and config management (tests/schema.sh, install.sh, deb.sh,
+# integration/ansible.sh): the schema validator, systemd-analyze, man, bash
+# completion, the Debian package tool chain, Ansible.
+PKGS="$PKGS python3-jsonschema systemd man-db bash-completion dpkg-dev
+debhelper lintian ansible-core"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -16,9 +16,9 @@ ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; T_FAILS=$((T_FAILS + 1)); }
 # check DESCRIPTION COMMAND...: one ok/not ok line from a command's status.
 check() {
-	d=$1
+	_chk=$1
 	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
+	if "$@"; then ok "$_chk"; else not_ok "$_chk"; fi
 }
 # same STRING1 STRING2 DESCRIPTION
 same() {
@@ -42,15 +42,15 @@ ns_add() {
 	ip -n "$(nsname "$1")" link set lo up
 }
 nsx() {
-	n=$1
+	_nsx=$1
 	shift
-	ip netns exec "$(nsname "$n")" "$@"
+	ip netns exec "$(nsname "$_nsx")" "$@"
 }
 # ns_bg NS COMMAND...: a background process in NS; killed at exit. Sets BG_PID.
 ns_bg() {
-	n=$1
+	_nsbg=$1
 	shift
-	ip netns exec "$(nsname "$n")" "$@" &
+	ip netns exec "$(nsname "$_nsbg")" "$@" &
 	BG_PID=$!
 	T_PIDS="$T_PIDS $BG_PID"
 }
@@ -87,12 +87,12 @@ trap 'exit 130' INT TERM
 
 # wait_for SECONDS COMMAND...: polls until the command succeeds.
 wait_for() {
-	n=$(($1 * 20))
+	_wf=$(($1 * 20))
 	shift
-	while [ $n -gt 0 ]; do
+	while [ $_wf -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
-		n=$((n - 1))
+		_wf=$((_wf - 1))
 	done
 	return 1
 }

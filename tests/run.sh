@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh: the whole suite -- unit tests (normal and ASan/UBSan builds), the
-# CLI, schema and install tests, short fuzz runs, and as root the namespace
-# integration tests.
+# CLI, schema, install and Debian package tests, short fuzz runs, and as
+# root the namespace integration tests.
 # Counts "ok"/"not ok" lines and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -45,6 +45,7 @@ run_unit() { # BUILD
 	done
 	suite schema sh tests/schema.sh
 	suite install sh tests/install.sh
+	suite deb sh tests/deb.sh
 	suite fuzz tests/fuzz/run.sh "$FUZZ_SECONDS" build-fuzz/fuzz_*
 	if [ "$(id -u)" -eq 0 ]; then
 		for t in tests/integration/*.sh; do

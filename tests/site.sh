@@ -61,9 +61,9 @@ site_fwd() {
 
 # fwctl_on HOST ARGS...: fwctl inside HOST, talking to HOST's fwd.
 fwctl_on() {
-	h=$1
+	_fwh=$1
 	shift
-	FWD_SOCKET="$T_TMP/$h/sock" nsx "$h" "$TOP/$BUILD/fwctl" "$@"
+	FWD_SOCKET="$T_TMP/$_fwh/sock" nsx "$_fwh" "$TOP/$BUILD/fwctl" "$@"
 }
 
 site_apply_all() {

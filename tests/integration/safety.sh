@@ -133,3 +133,11 @@ nsx srv nft add table inet bystander
 sleep 0.5
 same "$(fw metrics | awk '/^fwd_tamper_total/ {print $2}')" 2 \
 	"changes to other tables are not tampering"
+
+# --- the same policy again with --confirm arms nothing ---
+fw apply "$T_TMP/a.json" >/dev/null
+fw --json apply --confirm 1 "$T_TMP/a.json" >"$T_TMP/out"
+same "$(jq -r '.changed, .confirm_deadline' "$T_TMP/out" | tr '\n' ' ')" "false null " \
+	"re-applying the running policy with --confirm has nothing to roll back"
+sleep 1.5
+same "$(verdicts 22 80)" "open open " "and the policy stays in place past the would-be deadline"
