@@ -11,6 +11,12 @@
 #include "addr.h"
 #include "nftext.h"
 
+/* buf_printf without the format: sets print hundreds of thousands. */
+static void buf_puts(struct fw_buf *out, const char *s)
+{
+	buf_add(out, s, strlen(s));
+}
+
 static const char *proto_name(uint8_t p)
 {
 	switch (p) {
@@ -63,7 +69,7 @@ static void print_elem(struct fw_buf *out, enum fw_mkind kind, int family,
 		memcpy(r.lo, e->lo, 16);
 		memcpy(r.hi, e->hi, 16);
 		addr_format(&r, s, sizeof(s));
-		buf_printf(out, "%s", s);
+		buf_puts(out, s);
 		return;
 	}
 	case FW_M_SPORT:
@@ -244,6 +250,10 @@ static void print_verdict(struct fw_buf *out, const struct fw_prule *r)
 	case FW_V_RETURN:
 		buf_printf(out, "return");
 		return;
+	case FW_V_VMAP:
+		buf_printf(out, "%s saddr . meta l4proto . th dport vmap @%s",
+			   r->family == 6 ? "ip6" : "ip", r->target);
+		return;
 	}
 }
 
@@ -312,10 +322,52 @@ static void print_set(struct fw_buf *out, const struct fw_pset *s)
 		buf_printf(out, "\t\telements = { ");
 		for (size_t i = 0; i < s->nelems; i++) {
 			if (i)
-				buf_printf(out, i % per_line
-							? ", "
-							: ",\n\t\t\t     ");
+				buf_puts(out, i % per_line
+						      ? ", "
+						      : ",\n\t\t\t     ");
 			print_elem(out, kind, family, &s->elems[i]);
+		}
+		buf_printf(out, " }\n");
+	}
+	buf_printf(out, "\t}\n");
+}
+
+static void print_melem(struct fw_buf *out, const struct fw_pmap *m,
+			const struct fw_pmelem *e)
+{
+	char ports[16];
+
+	print_elem(out, FW_M_SADDR, m->family, &e->addr);
+	buf_puts(out, e->proto == 6 ? " . tcp . " : " . udp . ");
+	if (e->plo == e->phi)
+		snprintf(ports, sizeof(ports), "%u", e->plo);
+	else
+		snprintf(ports, sizeof(ports), "%u-%u", e->plo, e->phi);
+	buf_puts(out, ports);
+	buf_puts(out, " counter packets 0 bytes 0 comment \"");
+	buf_puts(out, e->rule);
+	buf_puts(out, "\" : ");
+	if (e->verdict == FW_V_JUMP) {
+		buf_puts(out, "jump ");
+		buf_puts(out, e->target);
+	} else {
+		buf_puts(out, e->verdict == FW_V_DROP ? "drop" : "accept");
+	}
+}
+
+/* nft lists a map's elements one to a line, in the kernel's order. */
+static void print_map(struct fw_buf *out, const struct fw_pmap *m)
+{
+	buf_printf(out,
+		   "\tmap %s {\n\t\ttype %s . inet_proto . inet_service : "
+		   "verdict\n\t\tflags interval\n\t\tcounter\n",
+		   m->name, m->family == 6 ? "ipv6_addr" : "ipv4_addr");
+	if (m->nelems) {
+		buf_printf(out, "\t\telements = { ");
+		for (size_t i = 0; i < m->nelems; i++) {
+			if (i)
+				buf_puts(out, ",\n\t\t\t     ");
+			print_melem(out, m, &m->elems[i]);
 		}
 		buf_printf(out, " }\n");
 	}
@@ -343,6 +395,11 @@ void nftext_print(struct fw_buf *out, const struct fw_plan *plan,
 	for (size_t i = 0; i < plan->nsets; i++) {
 		buf_printf(out, "%s", first ? "" : "\n");
 		print_set(out, &plan->sets[i]);
+		first = false;
+	}
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		buf_printf(out, "%s", first ? "" : "\n");
+		print_map(out, &plan->maps[i]);
 		first = false;
 	}
 	for (size_t i = 0; i < plan->nchains; i++) {

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "arena.h"
 #include "plan.h"
+#include "plan_int.h"
 #include "util.h"
 
 size_t plan_keylen(const struct fw_match *m)
@@ -49,19 +50,6 @@ void plan_free(struct fw_plan *plan)
  * needs no kernel headers. */
 enum { HOOK_LOCAL_IN = 1, HOOK_FORWARD = 2, HOOK_LOCAL_OUT = 3 };
 
-struct rvec {
-	struct fw_prule *v;
-	size_t n, cap;
-};
-
-struct builder {
-	const struct fw_policy *p;
-	struct fw_plan *plan;
-	struct fw_arena *a;
-	size_t ccap, scap, chcap;
-	struct rvec *chain_rules; /* parallel to plan->chains */
-};
-
 /* One side (from or to) of a rule, per family: index 0 = v4, 1 = v6. */
 struct side {
 	bool any;
@@ -86,9 +74,9 @@ static struct fw_match *mlist_add(struct mlist *ml, enum fw_mkind kind)
 	return m;
 }
 
-static struct fw_prule *chain_push(struct builder *b, size_t chain)
+struct fw_prule *plan_chain_push(struct fw_builder *b, size_t chain)
 {
-	struct rvec *rv = &b->chain_rules[chain];
+	struct fw_rvec *rv = &b->chain_rules[chain];
 	struct fw_prule *r;
 
 	xgrow((void **)&rv->v, &rv->cap, rv->n, sizeof(*rv->v));
@@ -97,7 +85,7 @@ static struct fw_prule *chain_push(struct builder *b, size_t chain)
 	return r;
 }
 
-static size_t chain_add(struct builder *b, const char *name, bool base)
+static size_t chain_add(struct fw_builder *b, const char *name, bool base)
 {
 	struct fw_plan *plan = b->plan;
 	size_t old = b->chcap;
@@ -116,7 +104,7 @@ static size_t chain_add(struct builder *b, const char *name, bool base)
 	return plan->nchains++;
 }
 
-static const char *counter_add(struct builder *b, const char *name,
+static const char *counter_add(struct fw_builder *b, const char *name,
 			       enum fw_ckind kind, enum fw_chain_id chain,
 			       const struct fw_rule *r)
 {
@@ -140,7 +128,7 @@ static const char *counter_add(struct builder *b, const char *name,
 }
 
 /* The named set of one family of a group, created on first use. */
-static const char *group_set(struct builder *b, const struct fw_group *g,
+static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 			     int fi)
 {
 	struct fw_plan *plan = b->plan;
@@ -166,7 +154,7 @@ static const char *group_set(struct builder *b, const struct fw_group *g,
 	return s->name;
 }
 
-static const struct fw_group *find_group(const struct fw_policy *p,
+const struct fw_group *plan_find_group(const struct fw_policy *p,
 					 const char *name)
 {
 	for (size_t i = 0; i < p->ngroups; i++)
@@ -182,7 +170,7 @@ static void side_add(struct fw_addr_range **v, size_t *n, size_t *cap,
 	(*v)[(*n)++] = *r;
 }
 
-static void side_build(struct builder *b, const struct fw_addr_list *l,
+static void side_build(struct fw_builder *b, const struct fw_addr_list *l,
 		       struct side *sd)
 {
 	struct fw_addr_range *v = NULL;
@@ -193,7 +181,7 @@ static void side_build(struct builder *b, const struct fw_addr_list *l,
 	if (sd->any)
 		return;
 	if (l->n == 1 && l->v[0].group) {
-		const struct fw_group *g = find_group(b->p, l->v[0].group);
+		const struct fw_group *g = plan_find_group(b->p, l->v[0].group);
 
 		for (int fi = 0; fi < 2; fi++)
 			for (size_t i = 0; i < g->nflat; i++)
@@ -211,7 +199,7 @@ static void side_build(struct builder *b, const struct fw_addr_list *l,
 			side_add(&v, &n, &cap, &l->v[i].r);
 			continue;
 		}
-		g = find_group(b->p, l->v[i].group);
+		g = plan_find_group(b->p, l->v[i].group);
 		for (size_t j = 0; j < g->nflat; j++)
 			side_add(&v, &n, &cap, &g->flat[j]);
 	}
@@ -241,7 +229,7 @@ static int port_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-static void ports_match(struct builder *b, struct mlist *ml,
+static void ports_match(struct fw_builder *b, struct mlist *ml,
 			enum fw_mkind kind, const struct fw_port_range *in,
 			size_t n)
 {
@@ -272,7 +260,7 @@ static void ports_match(struct builder *b, struct mlist *ml,
 	}
 }
 
-static void bytes_match(struct builder *b, struct mlist *ml,
+static void bytes_match(struct fw_builder *b, struct mlist *ml,
 			enum fw_mkind kind, const uint8_t *vals, size_t n)
 {
 	struct fw_match *m = mlist_add(ml, kind);
@@ -283,7 +271,7 @@ static void bytes_match(struct builder *b, struct mlist *ml,
 		m->elems[i].lo[0] = m->elems[i].hi[0] = vals[i];
 }
 
-static void proto_match(struct builder *b, struct mlist *ml, unsigned proto)
+static void proto_match(struct fw_builder *b, struct mlist *ml, unsigned proto)
 {
 	/* In protocol-number order, as nft sorts set elements. */
 	static const struct {
@@ -324,7 +312,7 @@ struct piece {
 	unsigned proto;
 };
 
-static void piece_matches(struct builder *b, const struct piece *pc,
+static void piece_matches(struct fw_builder *b, const struct piece *pc,
 			  const struct side *from, const struct side *to,
 			  struct mlist *ml)
 {
@@ -352,14 +340,14 @@ static void piece_matches(struct builder *b, const struct piece *pc,
 	ports_match(b, ml, FW_M_DPORT, r->dport, r->ndport);
 }
 
-static void prule_set(struct builder *b, struct fw_prule *pr,
+static void prule_set(struct fw_builder *b, struct fw_prule *pr,
 		      const struct mlist *ml)
 {
 	pr->nm = ml->n;
 	pr->m = arena_memdup(b->a, ml->m, ml->n * sizeof(*ml->m));
 }
 
-static struct fw_stmt *stmt_add(struct builder *b, struct fw_prule *pr,
+static struct fw_stmt *stmt_add(struct fw_builder *b, struct fw_prule *pr,
 				enum fw_skind kind)
 {
 	struct fw_stmt *s = arena_alloc(b->a, (pr->ns + 1) * sizeof(*s));
@@ -389,12 +377,12 @@ static void set_verdict(struct fw_prule *pr, enum fw_action a,
 
 /* Rules with limit or log jump to a chain of their own, so that every
  * piece of the rule shares one rate limiter. */
-static const char *rule_chain(struct builder *b, const struct fw_rule *r,
-			      const char *cname, const char *counter)
+const char *plan_rule_chain(struct fw_builder *b, const struct fw_rule *r,
+			    const char *cname, const char *counter)
 {
 	char *name = arena_printf(b->a, "%s_%s", cname, r->name);
 	size_t ch = chain_add(b, name, false);
-	struct fw_prule *pr = chain_push(b, ch);
+	struct fw_prule *pr = plan_chain_push(b, ch);
 	struct fw_stmt *s;
 	struct mlist ml = {.n = 0};
 
@@ -405,7 +393,7 @@ static const char *rule_chain(struct builder *b, const struct fw_rule *r,
 		s->unit = (uint32_t)r->limit.unit;
 		s->burst = r->burst ? r->burst : FW_LIMIT_BURST_DEFAULT;
 		pr->verdict = FW_V_RETURN;
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 	}
 	if (r->log) {
 		s = stmt_add(b, pr, FW_S_LIMIT);
@@ -415,7 +403,7 @@ static const char *rule_chain(struct builder *b, const struct fw_rule *r,
 		s = stmt_add(b, pr, FW_S_LOG);
 		s->prefix = arena_printf(b->a, "fwd %s %s: ", cname, r->name);
 		s->group = -1;
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 	}
 	if (r->action == FW_REJECT && r->proto == FW_P_TCP) {
 		proto_match(b, &ml, FW_P_TCP);
@@ -437,7 +425,7 @@ static unsigned piece_proto(unsigned proto, int fi)
 	return proto;
 }
 
-static void emit_piece(struct builder *b, size_t ch, const struct piece *pc,
+static void emit_piece(struct fw_builder *b, size_t ch, const struct piece *pc,
 		       const struct side *from, const struct side *to,
 		       const char *counter, const char *target)
 {
@@ -446,7 +434,7 @@ static void emit_piece(struct builder *b, size_t ch, const struct piece *pc,
 	struct mlist ml;
 
 	piece_matches(b, pc, from, to, &ml);
-	pr = chain_push(b, ch);
+	pr = plan_chain_push(b, ch);
 	prule_set(b, pr, &ml);
 	pr->comment = r->name;
 	pr->path = r->path;
@@ -459,8 +447,8 @@ static void emit_piece(struct builder *b, size_t ch, const struct piece *pc,
 	set_verdict(pr, r->action, pc->proto, pc->fi);
 }
 
-static void emit_rule(struct builder *b, size_t ch, enum fw_chain_id cid,
-		      const struct fw_rule *r)
+void plan_emit_rule(struct fw_builder *b, size_t ch, enum fw_chain_id cid,
+		    const struct fw_rule *r)
 {
 	const char *cname = policy_chain_name(cid), *target = NULL;
 	const char *counter = arena_printf(b->a, "%s_%s", cname, r->name);
@@ -471,7 +459,7 @@ static void emit_rule(struct builder *b, size_t ch, enum fw_chain_id cid,
 	side_build(b, &r->from, &from);
 	side_build(b, &r->to, &to);
 	if (r->has_limit || r->log)
-		target = rule_chain(b, r, cname, counter);
+		target = plan_rule_chain(b, r, cname, counter);
 	if (from.any && to.any)
 		fams[nf++] = -1;
 	for (int fi = 0; fi < 2 && !(from.any && to.any); fi++)
@@ -493,7 +481,7 @@ static void emit_rule(struct builder *b, size_t ch, enum fw_chain_id cid,
 	}
 }
 
-static void baseline_icmp(struct builder *b, size_t ch)
+static void baseline_icmp(struct fw_builder *b, size_t ch)
 {
 	/* What keeps networks working: errors, PMTU discovery, and for IPv6
 	 * router and neighbour discovery. Echo is the policy's choice. */
@@ -503,17 +491,17 @@ static void baseline_icmp(struct builder *b, size_t ch)
 	struct fw_prule *pr;
 
 	bytes_match(b, &ml, FW_M_ICMP_TYPE, v4, ARRAY_SIZE(v4));
-	pr = chain_push(b, ch);
+	pr = plan_chain_push(b, ch);
 	prule_set(b, pr, &ml);
 	pr->verdict = FW_V_ACCEPT;
 	ml.n = 0;
 	bytes_match(b, &ml, FW_M_ICMPV6_TYPE, v6, ARRAY_SIZE(v6));
-	pr = chain_push(b, ch);
+	pr = plan_chain_push(b, ch);
 	prule_set(b, pr, &ml);
 	pr->verdict = FW_V_ACCEPT;
 }
 
-static void baseline(struct builder *b, size_t ch, enum fw_chain_id cid)
+static void baseline(struct fw_builder *b, size_t ch, enum fw_chain_id cid)
 {
 	const struct fw_baseline *bl = &b->p->baseline;
 	const char *cname = policy_chain_name(cid);
@@ -523,7 +511,7 @@ static void baseline(struct builder *b, size_t ch, enum fw_chain_id cid)
 	if (bl->loopback && cid != FW_FORWARD) {
 		mlist_add(&ml, cid == FW_INPUT ? FW_M_IIFNAME : FW_M_OIFNAME)
 			->str = "lo";
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 		prule_set(b, pr, &ml);
 		pr->verdict = FW_V_ACCEPT;
 	}
@@ -531,7 +519,7 @@ static void baseline(struct builder *b, size_t ch, enum fw_chain_id cid)
 		ml.n = 0;
 		mlist_add(&ml, FW_M_CT_STATE)->mask =
 			FW_CT_ESTABLISHED | FW_CT_RELATED;
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 		prule_set(b, pr, &ml);
 		pr->verdict = FW_V_ACCEPT;
 	}
@@ -540,7 +528,7 @@ static void baseline(struct builder *b, size_t ch, enum fw_chain_id cid)
 
 		ml.n = 0;
 		mlist_add(&ml, FW_M_CT_STATE)->mask = FW_CT_INVALID;
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 		prule_set(b, pr, &ml);
 		stmt_add(b, pr, FW_S_COUNTER)->counter =
 			counter_add(b, name, FW_C_INVALID, cid, NULL);
@@ -550,7 +538,7 @@ static void baseline(struct builder *b, size_t ch, enum fw_chain_id cid)
 		baseline_icmp(b, ch);
 }
 
-static void default_rules(struct builder *b, size_t ch, enum fw_chain_id cid)
+static void default_rules(struct fw_builder *b, size_t ch, enum fw_chain_id cid)
 {
 	const struct fw_policy *p = b->p;
 	const char *cname = policy_chain_name(cid);
@@ -559,7 +547,7 @@ static void default_rules(struct builder *b, size_t ch, enum fw_chain_id cid)
 	struct fw_stmt *s;
 
 	if (drop && p->log_drops) {
-		pr = chain_push(b, ch);
+		pr = plan_chain_push(b, ch);
 		s = stmt_add(b, pr, FW_S_LIMIT);
 		s->rate = p->log_rate.n;
 		s->unit = (uint32_t)p->log_rate.unit;
@@ -568,14 +556,14 @@ static void default_rules(struct builder *b, size_t ch, enum fw_chain_id cid)
 		s->prefix = arena_printf(b->a, "fwd drop %s: ", cname);
 		s->group = FW_NFLOG_GROUP;
 	}
-	pr = chain_push(b, ch);
+	pr = plan_chain_push(b, ch);
 	stmt_add(b, pr, FW_S_COUNTER)->counter =
 		counter_add(b, arena_printf(b->a, "default_%s", cname),
 			    FW_C_DEFAULT, cid, NULL);
 	pr->verdict = drop ? FW_V_DROP : FW_V_ACCEPT;
 }
 
-static void build_chain(struct builder *b, enum fw_chain_id cid)
+static void build_chain(struct fw_builder *b, enum fw_chain_id cid)
 {
 	static const int hooks[] = {HOOK_LOCAL_IN, HOOK_LOCAL_OUT,
 				    HOOK_FORWARD};
@@ -593,10 +581,13 @@ static void build_chain(struct builder *b, enum fw_chain_id cid)
 			    FW_C_RULE, cid, &c->rules[i]);
 	/* Deny overrides: every drop/reject rule before any accept rule,
 	 * each group in file order, so the first match is the SPEC's. */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < c->nrules; i++)
-			if ((c->rules[i].action == FW_ACCEPT) == (pass == 1))
-				emit_rule(b, ch, cid, &c->rules[i]);
+	if (!planmap_chain(b, ch, cid))
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < c->nrules; i++)
+				if ((c->rules[i].action == FW_ACCEPT) ==
+				    (pass == 1))
+					plan_emit_rule(b, ch, cid,
+						       &c->rules[i]);
 	default_rules(b, ch, cid);
 }
 
@@ -611,7 +602,15 @@ static void *to_arena(struct fw_arena *a, void *v, size_t len)
 struct fw_plan *plan_build(const struct fw_policy *p, const char *table,
 			   struct fw_diags *d)
 {
-	struct builder b = {.p = p};
+	return plan_build_opts(p, table, NULL, d);
+}
+
+struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
+				const struct fw_plan_opts *o,
+				struct fw_diags *d)
+{
+	static const struct fw_plan_opts defaults = {false, FW_PLAN_MAP_MIN};
+	struct fw_builder b = {.p = p, .o = o ? o : &defaults};
 	struct fw_plan *plan = xcalloc(1, sizeof(*plan));
 
 	(void)d; /* a validated policy always plans */
@@ -623,7 +622,7 @@ struct fw_plan *plan_build(const struct fw_policy *p, const char *table,
 		if (p->chains[cid].declared)
 			build_chain(&b, (enum fw_chain_id)cid);
 	for (size_t i = 0; i < plan->nchains; i++) {
-		struct rvec *rv = &b.chain_rules[i];
+		struct fw_rvec *rv = &b.chain_rules[i];
 
 		plan->chains[i].nrules = rv->n;
 		plan->chains[i].rules =
@@ -635,6 +634,7 @@ struct fw_plan *plan_build(const struct fw_policy *p, const char *table,
 	plan->counters = to_arena(b.a, plan->counters,
 				  plan->ncounters * sizeof(*plan->counters));
 	plan->sets = to_arena(b.a, plan->sets, plan->nsets * sizeof(*plan->sets));
+	plan->maps = to_arena(b.a, plan->maps, plan->nmaps * sizeof(*plan->maps));
 	plan->chains = to_arena(b.a, plan->chains,
 				plan->nchains * sizeof(*plan->chains));
 	return plan;

@@ -96,7 +96,10 @@ enum fw_verdict {
 			     * the rule matches one family (reject_family) */
 	FW_V_REJECT_TCP_RST, /* "reject with tcp reset"; rule matches tcp */
 	FW_V_JUMP,	    /* to target */
-	FW_V_RETURN
+	FW_V_RETURN,
+	FW_V_VMAP	    /* "ip saddr . meta l4proto . th dport vmap @target"
+			     * (ip6 when family is 6); the rule has no
+			     * matches and no statements */
 };
 
 struct fw_prule {
@@ -110,6 +113,7 @@ struct fw_prule {
 				* icmp port-unreachable", 6 "... icmpv6 ..." */
 	const char *comment; /* rule name, or NULL */
 	const char *path;    /* JSON path of the policy rule, or NULL */
+	uint8_t family;	     /* VMAP: 4 or 6 */
 };
 
 struct fw_pchain {
@@ -145,20 +149,69 @@ struct fw_pcounter {
 	const char *path;
 };
 
+/*
+ * One element of a verdict map: saddr range . l4proto . dport range, with a
+ * counter of its own and the policy rule's name as its comment.
+ */
+struct fw_pmelem {
+	struct fw_elem addr;	 /* keylen 4 or 16, by the map's family */
+	uint8_t proto;		 /* 6 (tcp) or 17 (udp) */
+	uint16_t plo, phi;	 /* destination ports, inclusive */
+	enum fw_verdict verdict; /* ACCEPT, DROP, or JUMP to target */
+	const char *target;	 /* JUMP: the rule's own chain */
+	const char *rule;	 /* the policy rule's name */
+};
+
+/*
+ * A concatenated interval verdict map "type ipv4_addr . inet_proto .
+ * inet_service : verdict" (ipv6_addr for family 6) with a counter on every
+ * element. Elements are disjoint; the planner lists them in the order the
+ * kernel is to receive them, which is the order nft lists them in.
+ */
+struct fw_pmap {
+	const char *name; /* "input_accept_ip", "input_deny_ip6", ... */
+	enum fw_chain_id chain;
+	uint8_t family; /* 4 or 6 */
+	bool deny;	/* holds the drop/reject rules of the chain */
+	struct fw_pmelem *elems;
+	size_t nelems;
+};
+
 struct fw_plan {
 	const char *table;
 	struct fw_pcounter *counters; /* in policy order */
 	size_t ncounters;
 	struct fw_pset *sets;
 	size_t nsets;
+	struct fw_pmap *maps; /* after the sets, in creation order */
+	size_t nmaps;
 	struct fw_pchain *chains; /* base chains first, then rule chains */
 	size_t nchains;
 	struct fw_arena *arena; /* owns every string and array above */
 };
 
+/*
+ * How to plan. A chain with at least map_min rules that a map can hold
+ * (tcp and/or udp with destination ports, sources given as addresses or
+ * groups or absent, nothing else but log) gets them as verdict maps, one
+ * lookup per family and kind whatever their number; fewer keep the simple
+ * one-nft-rule-per-rule form, which is easier to read. simple forces that
+ * form everywhere: it is the reference the map plan is tested against.
+ */
+struct fw_plan_opts {
+	bool simple;
+	size_t map_min; /* 0: FW_PLAN_MAP_MIN */
+};
+
+#define FW_PLAN_MAP_MIN 17
+
 /* Builds the plan of a validated policy. NULL with diagnostics. */
 struct fw_plan *plan_build(const struct fw_policy *p, const char *table,
 			   struct fw_diags *d);
+/* The same with options; o may be NULL (defaults). */
+struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
+				const struct fw_plan_opts *o,
+				struct fw_diags *d);
 void plan_free(struct fw_plan *plan);
 
 /* Key length in bytes of a match's elements. */

@@ -115,7 +115,10 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 
 	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
 	res->kernel = !kernel_current(d, r);
-	if (res->kernel && nl_apply(d->nl, r->plan, flags, diags) < 0) {
+	if (res->kernel &&
+	    nl_apply_delta(d->nl, r->plan,
+			   d->genid_known && d->active ? d->active->plan : NULL,
+			   d->genid, flags, diags) < 0) {
 		daemon_ready_free(r);
 		d->apply_failed++;
 		return -1;
@@ -333,7 +336,9 @@ static void on_restore(void *arg)
 	if (!d->active)
 		return;
 	diags_init(&diags);
-	if (nl_apply(d->nl, d->active->plan, 0, &diags) < 0) {
+	if (nl_apply_delta(d->nl, d->active->plan,
+			   d->genid_known ? d->active->plan : NULL, d->genid, 0,
+			   &diags) < 0) {
 		log_diags("cannot restore the table", &diags);
 	} else {
 		d->tamper++;

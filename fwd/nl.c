@@ -38,15 +38,6 @@
 #define NL_ACK_TRUESIZE 1024		   /* receive buffer per expected ACK */
 #define NL_ACK_WAIT_MS 1000
 #define NL_TRIES 5
-#define NL_RESTART 1 /* nl_apply_once: ruleset changed, redo */
-
-struct fw_nl {
-	struct mnl_socket *sock;
-	uint32_t portid;
-	uint32_t seq;
-	int sndbuf, rcvbuf; /* what we last asked for */
-	char *buf;	    /* NL_RECV_SIZE, requests and replies */
-};
 
 /* What fwd's table holds now. */
 struct have_chain {
@@ -60,6 +51,10 @@ struct have {
 	struct have_chain *chains;
 	size_t nchains, capc;
 	char **sets, **ctrs;
+	uint64_t (*ctrv)[2]; /* packets and bytes of ctrs[i] */
+	/* What map elements counted per named counter; sorted by name. */
+	struct fw_counter_val *carry;
+	size_t ncarry;
 	size_t nsets, caps, nctrs, capo;
 };
 
@@ -173,8 +168,8 @@ static int nl_run(struct fw_nl *nl, size_t len, uint32_t lo, uint32_t hi,
 }
 
 /* A request header in nl->buf with the next sequence number. */
-static struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type, uint16_t family,
-			       uint16_t flags)
+struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type, uint16_t family,
+			uint16_t flags)
 {
 	return nftnl_nlmsg_build_hdr(nl->buf, type, family, flags, ++nl->seq);
 }
@@ -184,8 +179,7 @@ static struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type, uint16_t family,
  * NLMSG_DONE for a dump, the ACK or error of anything else. -1/errno; EINTR
  * when a dump was interrupted by a ruleset change.
  */
-static int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
-		    void *data)
+int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = req->nlmsg_seq;
 	bool intr = false;
@@ -292,18 +286,38 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A rule planned into a map counts in its elements as well. */
+static void add_map_counts(struct counters *c, struct fw_counter_val *m,
+			   size_t nm)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct fw_counter_val *x =
+		    nl_counter_find(m, nm, c->v[i].name);
+
+		if (x) {
+			c->v[i].packets += x->packets;
+			c->v[i].bytes += x->bytes;
+		}
+	}
+}
+
 int nl_counters(struct fw_nl *nl, const char *table, struct fw_counter_val **v,
 		size_t *n)
 {
 	struct counters c = {table, NULL, 0, 0};
+	struct fw_counter_val *m = NULL;
+	size_t nm = 0;
 	int e;
 
-	if (nl_query(nl, obj_dump_req(nl, table), counter_cb, &c) < 0) {
+	if (nl_query(nl, obj_dump_req(nl, table), counter_cb, &c) < 0 ||
+	    nl_map_counts(nl, table, &m, &nm) < 0) {
 		e = errno;
 		nl_counters_free(c.v, c.n);
 		errno = e;
 		return -1;
 	}
+	add_map_counts(&c, m, nm);
+	nl_counters_free(m, nm);
 	*v = c.v;
 	*n = c.n;
 	return 0;
@@ -380,7 +394,13 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
 	    in_table(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), hc->table) &&
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		size_t cap = h->capo;
+
 		xgrow((void **)&h->ctrs, &h->capo, h->nctrs, sizeof(char *));
+		if (h->capo != cap)
+			h->ctrv = xrealloc(h->ctrv, h->capo * sizeof(*h->ctrv));
+		h->ctrv[h->nctrs][0] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		h->ctrv[h->nctrs][1] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
 		h->ctrs[h->nctrs++] =
 		    xstrdup(nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
 	}
@@ -401,6 +421,8 @@ static void have_free(struct have *h)
 	free(h->chains);
 	free(h->sets);
 	free(h->ctrs);
+	free(h->ctrv);
+	nl_counters_free(h->carry, h->ncarry);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -425,7 +447,10 @@ static int have_read(struct fw_nl *nl, const char *table, struct have *h)
 	nftnl_set_free(s);
 	if (nl_query(nl, nlh, set_cb, &hc) < 0)
 		return -1;
-	return nl_query(nl, obj_dump_req(nl, table), obj_cb, &hc);
+	if (nl_query(nl, obj_dump_req(nl, table), obj_cb, &hc) < 0)
+		return -1;
+	/* Map elements are replaced with the maps: keep what they counted. */
+	return nl_map_counts(nl, table, &h->carry, &h->ncarry);
 }
 
 /* --- the transaction -------------------------------------------------- */
@@ -455,17 +480,18 @@ void nl_tx_end(struct fw_nl_tx *tx)
 		abort(); /* out of memory for a new page */
 }
 
-static void tx_init(struct fw_nl_tx *tx, struct fw_nl *nl,
+void nl_tx_init(struct fw_nl_tx *tx, struct fw_nl *nl,
 		    const struct fw_plan *plan)
 {
 	memset(tx, 0, sizeof(*tx));
 	tx->batch = must(nftnl_batch_alloc(NL_PAGE_SIZE, NL_PAGE_OVERRUN));
 	tx->plan = plan;
 	tx->seq0 = tx->seq = nl->seq + 1;
-	tx->set_id = (uint32_t)plan->nsets; /* named sets take 1..nsets */
+	/* named sets take 1..nsets, maps the ids after them */
+	tx->set_id = (uint32_t)(plan->nsets + plan->nmaps);
 }
 
-static void tx_free(struct fw_nl_tx *tx)
+void nl_tx_free(struct fw_nl_tx *tx)
 {
 	for (uint32_t i = 0; i < tx->seq - tx->seq0; i++)
 		free(tx->blame[i].what);
@@ -477,7 +503,7 @@ static void tx_free(struct fw_nl_tx *tx)
  * BATCH_BEGIN carrying the generation the dumps were taken at: the kernel
  * refuses the batch with ERESTART if anything changed since.
  */
-static void tx_begin(struct fw_nl_tx *tx, uint32_t genid)
+void nl_tx_begin(struct fw_nl_tx *tx, uint32_t genid)
 {
 	struct nlmsghdr *nlh;
 
@@ -487,7 +513,7 @@ static void tx_begin(struct fw_nl_tx *tx, uint32_t genid)
 	nl_tx_end(tx);
 }
 
-static void tx_commit(struct fw_nl_tx *tx)
+void nl_tx_commit(struct fw_nl_tx *tx)
 {
 	tx_blame(tx, NULL, xstrdup("the batch"));
 	nftnl_batch_end(nftnl_batch_buffer(tx->batch), tx->seq++);
@@ -560,9 +586,12 @@ static void tx_del_set(struct fw_nl_tx *tx, const char *name)
 	nftnl_set_free(s);
 }
 
-/* NEWOBJ without NLM_F_EXCL leaves an existing counter's values alone. */
-static void tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
-		       const char *path)
+/*
+ * NEWOBJ without NLM_F_EXCL leaves an existing counter's values alone; a
+ * new one starts at pb (packets, bytes), or zero when pb is NULL.
+ */
+void nl_tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
+			 const char *path, const uint64_t *pb)
 {
 	struct nftnl_obj *o = must(nftnl_obj_alloc());
 	struct nlmsghdr *nlh;
@@ -572,8 +601,8 @@ static void tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	if (add) {
-		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, 0);
-		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, 0);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, pb ? pb[0] : 0);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, pb ? pb[1] : 0);
 	}
 	nlh = nl_tx_msg(tx, type, add ? NLM_F_CREATE : 0, path ? path : name,
 			add ? xasprintf("counter \"%s\"", name)
@@ -583,21 +612,63 @@ static void tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
 	nftnl_obj_free(o);
 }
 
-static const struct fw_pchain *plan_chain(const struct fw_plan *p,
-					  const char *name)
+static void tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
+		       const char *path)
 {
-	for (size_t i = 0; i < p->nchains; i++)
-		if (!strcmp(p->chains[i].name, name))
-			return &p->chains[i];
-	return NULL;
+	nl_tx_counter(tx, type, name, path, NULL);
 }
 
-static bool plan_has_counter(const struct fw_plan *p, const char *name)
+/* Names of a plan's chains or counters, sorted, for lookups in O(log n). */
+struct name_idx {
+	const char **v;
+	size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
 {
-	for (size_t i = 0; i < p->ncounters; i++)
-		if (!strcmp(p->counters[i].name, name))
-			return true;
-	return false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_chain(const void *a, const void *b)
+{
+	return strcmp((*(const struct fw_pchain *const *)a)->name,
+		      (*(const struct fw_pchain *const *)b)->name);
+}
+
+/* The plan's chains sorted by name (x->v holds chain pointers). */
+static void idx_chains(struct name_idx *x, const struct fw_plan *p)
+{
+	const struct fw_pchain **v = xmalloc((p->nchains + 1) * sizeof(*v));
+
+	for (size_t i = 0; i < p->nchains; i++)
+		v[i] = &p->chains[i];
+	qsort(v, p->nchains, sizeof(*v), cmp_chain);
+	x->n = p->nchains;
+	x->v = (const char **)v;
+}
+
+static void idx_counters(struct name_idx *x, const struct fw_plan *p)
+{
+	x->n = p->ncounters;
+	x->v = xmalloc((x->n + 1) * sizeof(*x->v));
+	for (size_t i = 0; i < x->n; i++)
+		x->v[i] = p->counters[i].name;
+	qsort(x->v, x->n, sizeof(*x->v), cmp_str);
+}
+
+static bool idx_has(const struct name_idx *x, const char *name)
+{
+	return x->n && bsearch(&name, x->v, x->n, sizeof(*x->v), cmp_str);
+}
+
+static const struct fw_pchain *plan_chain(const struct name_idx *x,
+					  const char *name)
+{
+	struct fw_pchain key = {.name = name};
+	const struct fw_pchain *kp = &key, *const *hit;
+
+	hit = x->n ? bsearch(&kp, x->v, x->n, sizeof(kp), cmp_chain) : NULL;
+	return hit ? *hit : NULL;
 }
 
 /* Whether NEWCHAIN can update chain h in place into pc. */
@@ -620,22 +691,78 @@ static bool chain_compatible(const struct have_chain *h,
 static void tx_clear(struct fw_nl_tx *tx, const struct have *h)
 {
 	const struct fw_plan *p = tx->plan;
+	struct name_idx chains, ctrs;
 
+	idx_chains(&chains, p);
+	idx_counters(&ctrs, p);
 	for (size_t i = 0; i < h->nchains; i++)
 		tx_flush(tx, h->chains[i].name);
 	for (size_t i = 0; i < h->nsets; i++)
 		tx_del_set(tx, h->sets[i]);
 	for (size_t i = 0; i < h->nchains; i++) {
 		const struct have_chain *hc = &h->chains[i];
-		const struct fw_pchain *pc = plan_chain(p, hc->name);
+		const struct fw_pchain *pc = plan_chain(&chains, hc->name);
 
 		if (!pc || !chain_compatible(hc, pc))
 			tx_chain(tx, NFT_MSG_DELCHAIN, hc->name, NULL,
 				 xasprintf("deletion of chain %s", hc->name));
 	}
 	for (size_t i = 0; i < h->nctrs; i++)
-		if (!plan_has_counter(p, h->ctrs[i]))
+		if (!idx_has(&ctrs, h->ctrs[i]))
 			tx_counter(tx, NFT_MSG_DELOBJ, h->ctrs[i], NULL);
+	free(chains.v);
+	free(ctrs.v);
+}
+
+static int cmp_cv(const void *a, const void *b)
+{
+	return strcmp(((const struct fw_counter_val *)a)->name,
+		      ((const struct fw_counter_val *)b)->name);
+}
+
+/* The kernel's counters sorted by name (names borrowed from h). */
+static struct fw_counter_val *have_sorted(const struct have *h)
+{
+	struct fw_counter_val *v = xcalloc(h->nctrs + 1, sizeof(*v));
+
+	for (size_t i = 0; i < h->nctrs; i++) {
+		v[i].name = h->ctrs[i];
+		v[i].packets = h->ctrv[i][0];
+		v[i].bytes = h->ctrv[i][1];
+	}
+	qsort(v, h->nctrs, sizeof(*v), cmp_cv);
+	return v;
+}
+
+/*
+ * The plan's counters. What the old maps' elements counted for a rule is
+ * added to its named counter (replaced with the sum: counters cannot be
+ * added to), so that replacing the maps loses no counts.
+ */
+static void tx_counters(struct fw_nl_tx *tx, const struct have *h)
+{
+	const struct fw_plan *p = tx->plan;
+	struct fw_counter_val *have = h->ncarry ? have_sorted(h) : NULL;
+
+	for (size_t i = 0; i < p->ncounters; i++) {
+		const struct fw_pcounter *c = &p->counters[i];
+		const struct fw_counter_val *cv =
+		    nl_counter_find(h->carry, h->ncarry, c->name);
+		const struct fw_counter_val *old;
+		uint64_t pb[2];
+
+		if (!cv || (!cv->packets && !cv->bytes)) {
+			tx_counter(tx, NFT_MSG_NEWOBJ, c->name, c->path);
+			continue;
+		}
+		old = nl_counter_find(have, h->nctrs, c->name);
+		pb[0] = cv->packets + (old ? old->packets : 0);
+		pb[1] = cv->bytes + (old ? old->bytes : 0);
+		if (old)
+			tx_counter(tx, NFT_MSG_DELOBJ, c->name, c->path);
+		nl_tx_counter(tx, NFT_MSG_NEWOBJ, c->name, c->path, pb);
+	}
+	free(have);
 }
 
 static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
@@ -646,14 +773,15 @@ static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
 
 	tx_table(tx);
 	tx_clear(tx, h);
-	for (size_t i = 0; i < p->ncounters; i++)
-		tx_counter(tx, NFT_MSG_NEWOBJ, p->counters[i].name,
-			   p->counters[i].path);
+	tx_counters(tx, h);
 	for (size_t i = 0; i < p->nsets; i++)
 		nl_build_set(tx, &p->sets[i], (uint32_t)i + 1);
 	for (size_t i = 0; i < p->nchains; i++)
 		tx_chain(tx, NFT_MSG_NEWCHAIN, p->chains[i].name, &p->chains[i],
 			 xasprintf("chain %s", p->chains[i].name));
+	/* After the chains that their elements jump to. */
+	for (size_t i = 0; i < p->nmaps; i++)
+		nl_build_map(tx, &p->maps[i], (uint32_t)(p->nsets + i) + 1);
 	for (size_t i = 0; i < p->nchains; i++) {
 		const struct fw_pchain *pc = &p->chains[i];
 
@@ -773,7 +901,7 @@ static int nl_drain(struct fw_nl *nl, struct acks *st)
 	}
 }
 
-static int nl_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
+int nl_tx_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
 {
 	struct acks st = {tx, d, 0, 0, false};
 
@@ -823,14 +951,14 @@ static int nl_apply_once(struct fw_nl *nl, const struct fw_plan *plan,
 		have_free(&h);
 		return r;
 	}
-	tx_init(&tx, nl, plan);
-	tx_begin(&tx, genid);
+	nl_tx_init(&tx, nl, plan);
+	nl_tx_begin(&tx, genid);
 	r = tx_fill(&tx, &h, d);
 	if (r == 0 && !(flags & FW_NL_DRY_RUN))
-		tx_commit(&tx);
+		nl_tx_commit(&tx);
 	if (r == 0)
-		r = nl_talk(nl, &tx, d);
-	tx_free(&tx);
+		r = nl_tx_talk(nl, &tx, d);
+	nl_tx_free(&tx);
 	have_free(&h);
 	return r;
 }

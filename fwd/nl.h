@@ -34,6 +34,19 @@ void nl_close(struct fw_nl *nl);
 int nl_apply(struct fw_nl *nl, const struct fw_plan *plan, unsigned flags,
 	     struct fw_diags *d);
 
+/*
+ * As nl_apply, at the cost of the difference: old is the plan the kernel
+ * held after the caller's last commit, which moved the generation to genid.
+ * When the plans differ only in counters and set or map elements, only
+ * those are sent -- untouched elements keep their counters, and what a
+ * deleted map element counted goes to its rule's named counter -- in one
+ * batch that the kernel refuses if the generation moved since. Anything
+ * else (or old NULL, or such a refusal) replaces the table as nl_apply.
+ */
+int nl_apply_delta(struct fw_nl *nl, const struct fw_plan *plan,
+		   const struct fw_plan *old, uint32_t genid, unsigned flags,
+		   struct fw_diags *d);
+
 /* The ruleset generation (NFT_MSG_GETGEN). -1 with errno. */
 int nl_genid(struct fw_nl *nl, uint32_t *genid);
 

@@ -139,8 +139,8 @@ static void e_cmp(struct rule_ctx *c, uint32_t op, const void *data,
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void e_payload(struct rule_ctx *c, uint32_t base, uint32_t off,
-		      uint32_t len)
+static struct nftnl_expr *e_payload(struct rule_ctx *c, uint32_t base,
+				    uint32_t off, uint32_t len)
 {
 	struct nftnl_expr *e = expr_add(c, "payload");
 
@@ -148,6 +148,7 @@ static void e_payload(struct rule_ctx *c, uint32_t base, uint32_t off,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	return e;
 }
 
 static void e_bitwise(struct rule_ctx *c, const void *mask, uint32_t len)
@@ -170,6 +171,13 @@ static void e_lookup(struct rule_ctx *c, const char *set, uint32_t id)
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	if (id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+}
+
+static void e_payload_to(struct rule_ctx *c, uint32_t base, uint32_t off,
+			 uint32_t len, uint32_t dreg)
+{
+	nftnl_expr_set_u32(e_payload(c, base, off, len),
+			   NFTNL_EXPR_PAYLOAD_DREG, dreg);
 }
 
 static void e_verdict(struct rule_ctx *c, int verdict, const char *chain)
@@ -247,6 +255,7 @@ struct elem_out {
 	uint32_t id;
 	struct nftnl_set *cur;
 	unsigned n;
+	bool del; /* DELSETELEM instead of NEWSETELEM */
 };
 
 static struct nftnl_set *set_ref(const char *table, const char *name,
@@ -266,8 +275,11 @@ static void elem_flush(struct elem_out *o)
 
 	if (!o->cur)
 		return;
-	nlh = nl_tx_msg(o->tx, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o->path,
-			xasprintf("elements of %s", o->what));
+	nlh = nl_tx_msg(o->tx, o->del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			o->del ? 0 : NLM_F_CREATE, o->path,
+			xasprintf("%s of %s", o->del ? "deletion of elements"
+						     : "elements",
+				  o->what));
 	nftnl_set_elems_nlmsg_build_payload(nlh, o->cur);
 	nl_tx_end(o->tx);
 	nftnl_set_free(o->cur);
@@ -331,6 +343,29 @@ static void elems_add(struct elem_out *o, const struct fw_elem *v, size_t n,
 	elem_flush(o);
 }
 
+void nl_build_set_elems(struct fw_nl_tx *tx, const struct fw_pset *ps,
+			const struct fw_elem *v, size_t n, bool del)
+{
+	size_t len = ps->key == FW_KEY_IPV6 ? 16 : 4;
+	char *what = xasprintf("set \"%s\"", ps->name);
+	struct elem_out o = {tx,   ps->name, ps->path ? ps->path : ps->name,
+			     what, 0,	     NULL,
+			     0,	   del};
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t end[16];
+		bool open;
+
+		memcpy(end, v[i].hi, len);
+		open = !key_inc(end, len);
+		elem_put(&o, v[i].lo, len, false, open);
+		if (!open)
+			elem_put(&o, end, len, true, false);
+	}
+	elem_flush(&o);
+	free(what);
+}
+
 /* nft's NFTA_SET_DESC_SIZE: every range counts its end, open or not. */
 static uint32_t elems_size(const struct fw_elem *v, size_t n, size_t len,
 			   bool interval)
@@ -380,9 +415,14 @@ static void set_send(struct fw_nl_tx *tx, struct nftnl_set *s, const char *path,
 
 uint32_t nl_build_set_id(const struct fw_nl_tx *tx, const char *name)
 {
-	for (size_t i = 0; i < tx->plan->nsets; i++)
-		if (!strcmp(tx->plan->sets[i].name, name))
+	const struct fw_plan *p = tx->plan;
+
+	for (size_t i = 0; i < p->nsets; i++)
+		if (!strcmp(p->sets[i].name, name))
 			return (uint32_t)i + 1;
+	for (size_t i = 0; i < p->nmaps; i++)
+		if (!strcmp(p->maps[i].name, name))
+			return (uint32_t)(p->nsets + i) + 1;
 	return 0;
 }
 
@@ -393,7 +433,7 @@ void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *ps, uint32_t id)
 	struct nftnl_set *s = set_ref(tx->plan->table, ps->name, id);
 	const char *path = ps->path ? ps->path : ps->name;
 	char *what = xasprintf("set \"%s\"", ps->name);
-	struct elem_out o = {tx, ps->name, path, what, id, NULL, 0};
+	struct elem_out o = {tx, ps->name, path, what, id, NULL, 0, false};
 
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 			  ps->interval ? NFT_SET_INTERVAL : 0);
@@ -405,6 +445,135 @@ void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *ps, uint32_t id)
 	free(what);
 }
 
+/* --- verdict maps ------------------------------------------------------ */
+
+/*
+ * nft's concatenated type "ipv4_addr . inet_proto . inet_service" (its
+ * type ids, 6 bits apart) and the set udata nft 1.0.6 writes for a map
+ * declared with it, byte for byte.
+ */
+#define NL_CONCAT_TYPE(addr)                                                  \
+	((uint32_t)(addr) << 12 | NL_DT_INET_PROTO << 6 | NL_DT_INET_SERVICE)
+static const uint8_t map_udata[] = {
+	0x00, 0x04, 0x00, 0x00, 0x00, 0x00, /* key byte order: none */
+	0x01, 0x04, 0x00, 0x00, 0x00, 0x00, /* data byte order: none */
+	0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00,
+	0x06, 0x04, 0x00, 0x00, 0x00, 0x00, /* data interval: no */
+};
+
+/* A concatenated key: address, protocol and port, each in 4-byte words. */
+size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
+			uint8_t proto, uint16_t port)
+{
+	size_t alen = m->family == 6 ? 16 : 4;
+
+	memset(k, 0, alen + 8);
+	memcpy(k, a, alen);
+	k[alen] = proto;
+	k[alen + 4] = (uint8_t)(port >> 8);
+	k[alen + 5] = (uint8_t)port;
+	return alen + 8;
+}
+
+static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
+			 const struct fw_pmelem *x, uint64_t pk, uint64_t by)
+{
+	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct nftnl_udata_buf *u = must(nftnl_udata_buf_alloc(NL_UDATA_MAX));
+	struct nftnl_expr *ctr = must(nftnl_expr_alloc("counter"));
+	uint8_t key[24];
+	size_t len;
+
+	if (!o->cur)
+		o->cur = set_ref(o->tx->plan->table, o->set, o->id);
+	len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)len);
+	if (x->verdict == FW_V_JUMP) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, x->target);
+	} else {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+				       x->verdict == FW_V_DROP ? NF_DROP
+							       : NF_ACCEPT);
+	}
+	nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, x->rule);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+			   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	if (pk || by) {
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, pk);
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, by);
+	}
+	nftnl_set_elem_add_expr(e, ctr);
+	nftnl_set_elem_add(o->cur, e);
+	if (++o->n == NL_ELEMS_PER_MSG)
+		elem_flush(o);
+}
+
+void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id)
+{
+	uint8_t fields[4] = {m->family == 6 ? 16 : 4, 1, 2, 0};
+	struct nftnl_set *s = set_ref(tx->plan->table, m->name, id);
+	char *what = xasprintf("map \"%s\"", m->name);
+
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+			  NFT_SET_CONCAT | NFT_SET_MAP | NFT_SET_INTERVAL);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+			  NL_CONCAT_TYPE(m->family == 6 ? NL_DT_IP6ADDR
+							: NL_DT_IPADDR));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->family == 6 ? 24 : 12);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 3);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, map_udata, sizeof(map_udata));
+	nftnl_set_add_expr(s, must(nftnl_expr_alloc("counter")));
+	set_send(tx, s, m->name, what);
+	nl_build_map_elems(tx, m, id, m->elems, m->nelems, NULL);
+	free(what);
+}
+
+void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
+		      const struct fw_pmelem *v, size_t n)
+{
+	char *what = xasprintf("map \"%s\"", m->name);
+	struct elem_out o = {tx, m->name, m->name, what, 0, NULL, 0, true};
+	uint8_t key[24];
+
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+		size_t len = nl_build_map_key(key, m, v[i].addr.lo, v[i].proto,
+					      v[i].plo);
+
+		if (!o.cur)
+			o.cur = set_ref(tx->plan->table, m->name, 0);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+		nl_build_map_key(key, m, v[i].addr.hi, v[i].proto, v[i].phi);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
+				   (uint32_t)len);
+		nftnl_set_elem_add(o.cur, e);
+		if (++o.n == NL_ELEMS_PER_MSG)
+			elem_flush(&o);
+	}
+	elem_flush(&o);
+	free(what);
+}
+
+void nl_build_map_elems(struct fw_nl_tx *tx, const struct fw_pmap *m,
+			uint32_t id, const struct fw_pmelem *v, size_t n,
+			const uint64_t (*carry)[2])
+{
+	char *what = xasprintf("map \"%s\"", m->name);
+	struct elem_out o = {tx, m->name, m->name, what, id, NULL, 0, false};
+
+	for (size_t i = 0; i < n; i++)
+		map_elem_put(&o, m, &v[i], carry ? carry[i][0] : 0,
+			     carry ? carry[i][1] : 0);
+	elem_flush(&o);
+	free(what);
+}
+
 /* The anonymous constant set of a match with several elements. */
 static uint32_t anon_set(struct rule_ctx *c, const struct fw_match *m,
 			 const struct fw_nl_key *k)
@@ -413,7 +582,7 @@ static uint32_t anon_set(struct rule_ctx *c, const struct fw_match *m,
 	struct nftnl_set *s = set_ref(c->tx->plan->table, "__set%d", id);
 	const char *path = c->pr->path;
 	char *what = xasprintf("set of %s", c->what);
-	struct elem_out o = {c->tx, "__set%d", path, what, id, NULL, 0};
+	struct elem_out o = {c->tx, "__set%d", path, what, id, NULL, 0, false};
 	bool interval = false;
 
 	for (size_t i = 0; i < m->nelems; i++)
@@ -679,6 +848,38 @@ static void verdict_reject(struct rule_ctx *c)
 			 NFT_REJECT_ICMPX_PORT_UNREACH);
 }
 
+/*
+ * "ip saddr . meta l4proto . th dport vmap @m": the three keys side by
+ * side from register 1 on, in the 32-bit registers nft picks for them.
+ */
+static void verdict_vmap(struct rule_ctx *c, const struct fw_prule *r)
+{
+	bool v6 = r->family == 6;
+	uint32_t proto_reg = v6 ? NFT_REG_2 : NFT_REG32_01;
+	struct nftnl_expr *e;
+
+	need_family(c, r->family);
+	e_payload_to(c, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+		     NFT_REG_1);
+	e = expr_add(c, "meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, proto_reg);
+	e = expr_add(c, "byteorder");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, proto_reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, proto_reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	e_payload_to(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+		     v6 ? NFT_REG32_05 : NFT_REG32_02);
+	e = expr_add(c, "lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, r->target);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID,
+			   nl_build_set_id(c->tx, r->target));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+}
+
 static int add_verdict(struct rule_ctx *c, const struct fw_prule *r)
 {
 	switch (r->verdict) {
@@ -704,6 +905,11 @@ static int add_verdict(struct rule_ctx *c, const struct fw_prule *r)
 	case FW_V_REJECT_TCP_RST:
 		need_l4proto(c, 0, IPPROTO_TCP);
 		e_reject(c, NFT_REJECT_TCP_RST, 0);
+		return 0;
+	case FW_V_VMAP:
+		if (!r->target || (r->family != 4 && r->family != 6))
+			break;
+		verdict_vmap(c, r);
 		return 0;
 	}
 	c->err = "an unknown verdict";

@@ -9,11 +9,44 @@
 
 #include <stdint.h>
 
+#include <libmnl/libmnl.h>
+
 #include "diag.h"
+#include "nl.h"
 #include "plan.h"
 
 struct nftnl_batch;
 struct nlmsghdr;
+
+struct fw_nl {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	uint32_t seq;
+	int sndbuf, rcvbuf; /* what we last asked for */
+	char *buf;	    /* NL_RECV_SIZE, requests and replies */
+};
+
+/* A request header in nl->buf with the next sequence number. */
+struct nlmsghdr *nl_req(struct fw_nl *nl, uint16_t type, uint16_t family,
+			uint16_t flags);
+/*
+ * Sends a request and feeds each answer to cb until the kernel ends it.
+ * -1/errno; EINTR when a dump was interrupted by a ruleset change.
+ */
+int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+
+/*
+ * What the elements of fwd's verdict maps in table counted, summed per
+ * named counter ("<chain>_<rule>", from the map's name and the element's
+ * comment); elements that jump to a rule's chain are left out, as that
+ * chain counts with the named counter itself. *v is malloc'ed, sorted by
+ * name; free with nl_counters_free. 0, or -1/errno.
+ */
+int nl_map_counts(struct fw_nl *nl, const char *table,
+		  struct fw_counter_val **v, size_t *n);
+/* The entry of name in a list sorted by name, or NULL. */
+struct fw_counter_val *nl_counter_find(struct fw_counter_val *v, size_t n,
+				       const char *name);
 
 /* What the kernel's answer to one message is about. */
 struct fw_nl_blame {
@@ -41,10 +74,49 @@ struct nlmsghdr *nl_tx_msg(struct fw_nl_tx *tx, uint16_t type, uint16_t flags,
 			   const char *path, char *what);
 void nl_tx_end(struct fw_nl_tx *tx);
 
+#define NL_RESTART 1 /* nl_tx_talk: the ruleset changed meanwhile */
+
+/* A transaction for plan, from nl's next sequence number. */
+void nl_tx_init(struct fw_nl_tx *tx, struct fw_nl *nl,
+		const struct fw_plan *plan);
+void nl_tx_free(struct fw_nl_tx *tx);
+/* BATCH_BEGIN: the kernel refuses the batch if genid is not current. */
+void nl_tx_begin(struct fw_nl_tx *tx, uint32_t genid);
+void nl_tx_commit(struct fw_nl_tx *tx);
+/* Sends the batch, reads every answer: 0, NL_RESTART or -1 (with d). */
+int nl_tx_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d);
+/*
+ * NEWOBJ (a counter starting at pb = {packets, bytes}, zero when NULL; an
+ * existing one is left alone) or DELOBJ of counter name.
+ */
+void nl_tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
+		   const char *path, const uint64_t *pb);
+
 /* The set ID of the plan's named set name, or 0 when it has none. */
 uint32_t nl_build_set_id(const struct fw_nl_tx *tx, const char *name);
 /* Adds a named set of the plan and its elements; set id = index + 1. */
 void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *s, uint32_t id);
+/* Adds a verdict map of the plan with its elements; id as for sets. */
+void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id);
+/*
+ * Adds (or with del, deletes) elements v[0..n) of an existing named
+ * interval set, each as its start and end elements.
+ */
+void nl_build_set_elems(struct fw_nl_tx *tx, const struct fw_pset *s,
+			const struct fw_elem *v, size_t n, bool del);
+/* Deletes elements v[0..n) of existing map m (by key and key end). */
+void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
+		      const struct fw_pmelem *v, size_t n);
+/* The concatenated key of an element: address, protocol, port. */
+size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
+			uint8_t proto, uint16_t port);
+/*
+ * Adds elements v[0..n) to map m (id 0 for a map that exists already);
+ * carry, if not NULL, gives each element's initial packets and bytes.
+ */
+void nl_build_map_elems(struct fw_nl_tx *tx, const struct fw_pmap *m,
+			uint32_t id, const struct fw_pmelem *v, size_t n,
+			const uint64_t (*carry)[2]);
 /*
  * Adds one rule of chain c, preceded by its anonymous sets. -1 with a
  * diagnostic in d when the plan holds something that cannot be encoded.

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nl_delta: applies a plan at the cost of its difference from the plan the
+ * kernel holds: counters added or removed, set and map elements added or
+ * deleted, in one batch that carries the generation of the caller's last
+ * commit (so that the kernel refuses it if anything changed since). Plans
+ * that differ in chains, rules or which sets exist go through nl_apply.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "nl.h"
+#include "nl_int.h"
+#include "util.h"
+
+/* A map delta bigger than this is not sent element by element: the map is
+ * replaced (nl_apply), which the kernel does far faster for big maps. */
+#define DELTA_MAP_MAX(n) ((n) / 4 > 256 ? (n) / 4 : 256)
+
+static void *must(void *p)
+{
+	if (!p)
+		abort();
+	return p;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool match_eq(const struct fw_match *a, const struct fw_match *b)
+{
+	return a->kind == b->kind && a->family == b->family &&
+	       str_eq(a->str, b->str) && a->mask == b->mask &&
+	       str_eq(a->set, b->set) && a->nelems == b->nelems &&
+	       (!a->nelems ||
+		!memcmp(a->elems, b->elems, a->nelems * sizeof(*a->elems)));
+}
+
+static bool stmt_eq(const struct fw_stmt *a, const struct fw_stmt *b)
+{
+	return a->kind == b->kind && a->over == b->over && a->rate == b->rate &&
+	       a->unit == b->unit && a->burst == b->burst &&
+	       str_eq(a->prefix, b->prefix) && a->group == b->group &&
+	       str_eq(a->counter, b->counter);
+}
+
+static bool rule_eq(const struct fw_prule *a, const struct fw_prule *b)
+{
+	if (a->nm != b->nm || a->ns != b->ns || a->verdict != b->verdict ||
+	    !str_eq(a->target, b->target) ||
+	    a->reject_family != b->reject_family ||
+	    !str_eq(a->comment, b->comment) || a->family != b->family)
+		return false;
+	for (size_t i = 0; i < a->nm; i++)
+		if (!match_eq(&a->m[i], &b->m[i]))
+			return false;
+	for (size_t i = 0; i < a->ns; i++)
+		if (!stmt_eq(&a->s[i], &b->s[i]))
+			return false;
+	return true;
+}
+
+static bool chain_eq(const struct fw_pchain *a, const struct fw_pchain *b)
+{
+	if (strcmp(a->name, b->name) || a->base != b->base ||
+	    a->hook != b->hook || a->priority != b->priority ||
+	    a->policy_drop != b->policy_drop || a->nrules != b->nrules)
+		return false;
+	for (size_t i = 0; i < a->nrules; i++)
+		if (!rule_eq(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
+/* Whether only counters and elements differ. */
+static bool same_shape(const struct fw_plan *o, const struct fw_plan *n)
+{
+	if (strcmp(o->table, n->table) || o->nchains != n->nchains ||
+	    o->nsets != n->nsets || o->nmaps != n->nmaps)
+		return false;
+	for (size_t i = 0; i < n->nchains; i++)
+		if (!chain_eq(&o->chains[i], &n->chains[i]))
+			return false;
+	for (size_t i = 0; i < n->nsets; i++)
+		if (strcmp(o->sets[i].name, n->sets[i].name) ||
+		    o->sets[i].key != n->sets[i].key ||
+		    o->sets[i].interval != n->sets[i].interval)
+			return false;
+	for (size_t i = 0; i < n->nmaps; i++)
+		if (strcmp(o->maps[i].name, n->maps[i].name) ||
+		    o->maps[i].family != n->maps[i].family)
+			return false;
+	return true;
+}
+
+/* --- set elements ------------------------------------------------------ */
+
+struct evec {
+	struct fw_elem *v;
+	size_t n, cap;
+};
+
+static void evec_add(struct evec *e, const struct fw_elem *x)
+{
+	xgrow((void **)&e->v, &e->cap, e->n, sizeof(*e->v));
+	e->v[e->n++] = *x;
+}
+
+/* Both lists are sorted and disjoint: one merge finds what differs. */
+static void set_delta(const struct fw_pset *o, const struct fw_pset *n,
+		      struct evec *del, struct evec *add)
+{
+	size_t len = n->key == FW_KEY_IPV6 ? 16 : 4, i = 0, j = 0;
+
+	while (i < o->nelems || j < n->nelems) {
+		int c = i == o->nelems	 ? 1
+			: j == n->nelems ? -1
+					 : memcmp(o->elems[i].lo,
+						  n->elems[j].lo, len);
+
+		if (c == 0 && !memcmp(o->elems[i].hi, n->elems[j].hi, len)) {
+			i++;
+			j++;
+		} else if (c <= 0 && i < o->nelems) {
+			evec_add(del, &o->elems[i++]);
+		} else {
+			evec_add(add, &n->elems[j++]);
+		}
+	}
+}
+
+/* --- map elements ------------------------------------------------------- */
+
+struct mvec {
+	struct fw_pmelem *v;
+	size_t n, cap;
+};
+
+static void mvec_add(struct mvec *m, const struct fw_pmelem *x)
+{
+	xgrow((void **)&m->v, &m->cap, m->n, sizeof(*m->v));
+	m->v[m->n++] = *x;
+}
+
+static int melem_cmp(const void *x, const void *y)
+{
+	const struct fw_pmelem *a = *(const struct fw_pmelem *const *)x;
+	const struct fw_pmelem *b = *(const struct fw_pmelem *const *)y;
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	if (c)
+		return c;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->plo != b->plo)
+		return a->plo < b->plo ? -1 : 1;
+	if (a->phi != b->phi)
+		return a->phi < b->phi ? -1 : 1;
+	if (a->verdict != b->verdict)
+		return a->verdict < b->verdict ? -1 : 1;
+	c = strcmp(a->target ? a->target : "", b->target ? b->target : "");
+	return c ? c : strcmp(a->rule, b->rule);
+}
+
+static const struct fw_pmelem **msorted(const struct fw_pmap *m)
+{
+	const struct fw_pmelem **v = xmalloc((m->nelems + 1) * sizeof(*v));
+
+	for (size_t i = 0; i < m->nelems; i++)
+		v[i] = &m->elems[i];
+	qsort(v, m->nelems, sizeof(*v), melem_cmp);
+	return v;
+}
+
+/* Elements that differ in anything (key, verdict, rule) go and come. */
+static void map_delta(const struct fw_pmap *o, const struct fw_pmap *n,
+		      struct mvec *del, struct mvec *add)
+{
+	const struct fw_pmelem **a = msorted(o), **b = msorted(n);
+	size_t i = 0, j = 0;
+
+	while (i < o->nelems || j < n->nelems) {
+		int c = i == o->nelems	 ? 1
+			: j == n->nelems ? -1
+					 : melem_cmp(&a[i], &b[j]);
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			mvec_add(del, a[i++]);
+		} else {
+			mvec_add(add, b[j++]);
+		}
+	}
+	free(a);
+	free(b);
+}
+
+/* --- what deleted elements counted -------------------------------------- */
+
+struct ekey {
+	uint8_t k[48]; /* key, then key end */
+	uint64_t pk, by;
+};
+
+struct ekeys {
+	struct ekey *v;
+	size_t n, cap;
+};
+
+static int ctr_cb(struct nftnl_expr *x, void *data)
+{
+	struct ekey *e = data;
+
+	if (!strcmp(nftnl_expr_get_str(x, NFTNL_EXPR_NAME), "counter")) {
+		e->pk += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
+		e->by += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int ekey_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ekeys *ks = data;
+	struct nftnl_set *s = must(nftnl_set_alloc());
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0) {
+		it = must(nftnl_set_elems_iter_create(s));
+		for (e = nftnl_set_elems_iter_cur(it); e;
+		     e = nftnl_set_elems_iter_next(it)) {
+			uint32_t l1 = 0, l2 = 0;
+			const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
+							   &l1);
+			const void *ke = nftnl_set_elem_get(
+			    e, NFTNL_SET_ELEM_KEY_END, &l2);
+			struct ekey *x;
+
+			if (!k || !ke || l1 > 24 || l2 > 24)
+				continue;
+			xgrow((void **)&ks->v, &ks->cap, ks->n, sizeof(*ks->v));
+			x = &ks->v[ks->n++];
+			memset(x, 0, sizeof(*x));
+			memcpy(x->k, k, l1);
+			memcpy(x->k + 24, ke, l2);
+			nftnl_set_elem_expr_foreach(e, ctr_cb, x);
+		}
+		nftnl_set_elems_iter_destroy(it);
+	}
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int ekey_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct ekey *)a)->k, ((const struct ekey *)b)->k,
+		      48);
+}
+
+/* Per rule counter name, what the deleted non-jump elements counted. */
+struct carry {
+	struct fw_counter_val *v;
+	size_t n, cap;
+};
+
+static int carry_map(struct fw_nl *nl, const struct fw_plan *old,
+		     const struct fw_pmap *m, const struct mvec *del,
+		     struct carry *c)
+{
+	struct nlmsghdr *nlh =
+	    nl_req(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+	struct nftnl_set *set = must(nftnl_set_alloc());
+	struct ekeys ks = {0};
+	const char *cname = m->name;
+	size_t clen = strcspn(cname, "_");
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, old->table);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	if (nl_query(nl, nlh, ekey_cb, &ks) < 0) {
+		free(ks.v);
+		return -1;
+	}
+	qsort(ks.v, ks.n, sizeof(*ks.v), ekey_cmp);
+	for (size_t i = 0; i < del->n; i++) {
+		const struct fw_pmelem *x = &del->v[i];
+		struct ekey key = {{0}, 0, 0}, *hit;
+		struct fw_counter_val *cv;
+
+		if (x->verdict == FW_V_JUMP)
+			continue;
+		nl_build_map_key(key.k, m, x->addr.lo, x->proto, x->plo);
+		nl_build_map_key(key.k + 24, m, x->addr.hi, x->proto, x->phi);
+		hit = ks.n ? bsearch(&key, ks.v, ks.n, sizeof(key), ekey_cmp)
+			   : NULL;
+		if (!hit || (!hit->pk && !hit->by))
+			continue;
+		xgrow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
+		cv = &c->v[c->n++];
+		/* Chain names have no '_': "input_accept_ip" -> "input". */
+		cv->name = xasprintf("%.*s_%s", (int)clen, cname, x->rule);
+		cv->packets = hit->pk;
+		cv->bytes = hit->by;
+	}
+	free(ks.v);
+	return 0;
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_obj *o = must(nftnl_obj_alloc());
+	uint64_t *pb = data;
+
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0) {
+		pb[0] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		pb[1] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+/* One named counter's values; 0, or -1/errno. */
+static int counter_get(struct fw_nl *nl, const char *table, const char *name,
+		       uint64_t *pb)
+{
+	struct nlmsghdr *nlh = nl_req(nl, NFT_MSG_GETOBJ, NFPROTO_INET,
+				      NLM_F_ACK);
+	struct nftnl_obj *o = must(nftnl_obj_alloc());
+
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	pb[0] = pb[1] = 0;
+	return nl_query(nl, nlh, obj_cb, pb);
+}
+
+/* --- the batch ------------------------------------------------------------- */
+
+static int cmp_cname(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char **counter_names(const struct fw_plan *p)
+{
+	const char **v = xmalloc((p->ncounters + 1) * sizeof(*v));
+
+	for (size_t i = 0; i < p->ncounters; i++)
+		v[i] = p->counters[i].name;
+	qsort(v, p->ncounters, sizeof(*v), cmp_cname);
+	return v;
+}
+
+static bool has_name(const char **v, size_t n, const char *name)
+{
+	return n && bsearch(&name, v, n, sizeof(*v), cmp_cname);
+}
+
+/* New counters first; counters of rules that left, after the elements. */
+static void counters_delta(struct fw_nl_tx *tx, const struct fw_plan *o,
+			   const struct fw_plan *n, bool add)
+{
+	const struct fw_plan *from = add ? n : o, *other = add ? o : n;
+	const char **names = counter_names(other);
+
+	for (size_t i = 0; i < from->ncounters; i++) {
+		const struct fw_pcounter *c = &from->counters[i];
+
+		if (!has_name(names, other->ncounters, c->name))
+			nl_tx_counter(tx, add ? NFT_MSG_NEWOBJ : NFT_MSG_DELOBJ,
+				      c->name, c->path, NULL);
+	}
+	free(names);
+}
+
+/* Counters whose rules lost counted elements: replaced with the sum. */
+static int carry_counters(struct fw_nl *nl, struct fw_nl_tx *tx,
+			  const struct fw_plan *n, struct carry *c)
+{
+	const char **names = counter_names(n);
+	int r = 0;
+
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		uint64_t pb[2];
+
+		if (!has_name(names, n->ncounters, c->v[i].name))
+			continue;
+		r = counter_get(nl, n->table, c->v[i].name, pb);
+		if (r < 0)
+			break;
+		pb[0] += c->v[i].packets;
+		pb[1] += c->v[i].bytes;
+		nl_tx_counter(tx, NFT_MSG_DELOBJ, c->v[i].name, NULL, NULL);
+		nl_tx_counter(tx, NFT_MSG_NEWOBJ, c->v[i].name, NULL, pb);
+	}
+	free(names);
+	return r;
+}
+
+struct delta {
+	struct evec *sdel, *sadd; /* per set */
+	struct mvec *mdel, *madd; /* per map */
+	struct carry carry;
+};
+
+static void delta_free(struct delta *x, const struct fw_plan *p)
+{
+	for (size_t i = 0; i < p->nsets; i++) {
+		free(x->sdel[i].v);
+		free(x->sadd[i].v);
+	}
+	for (size_t i = 0; i < p->nmaps; i++) {
+		free(x->mdel[i].v);
+		free(x->madd[i].v);
+	}
+	free(x->sdel);
+	free(x->sadd);
+	free(x->mdel);
+	free(x->madd);
+	nl_counters_free(x->carry.v, x->carry.n);
+}
+
+/* Works out the element deltas; -1 when a map changed too much. */
+static int delta_make(struct fw_nl *nl, const struct fw_plan *o,
+		      const struct fw_plan *n, struct delta *x)
+{
+	x->sdel = xcalloc(n->nsets + 1, sizeof(*x->sdel));
+	x->sadd = xcalloc(n->nsets + 1, sizeof(*x->sadd));
+	x->mdel = xcalloc(n->nmaps + 1, sizeof(*x->mdel));
+	x->madd = xcalloc(n->nmaps + 1, sizeof(*x->madd));
+	for (size_t i = 0; i < n->nsets; i++)
+		set_delta(&o->sets[i], &n->sets[i], &x->sdel[i], &x->sadd[i]);
+	for (size_t i = 0; i < n->nmaps; i++) {
+		map_delta(&o->maps[i], &n->maps[i], &x->mdel[i], &x->madd[i]);
+		if (x->mdel[i].n + x->madd[i].n >
+		    DELTA_MAP_MAX(n->maps[i].nelems))
+			return -1;
+		if (x->mdel[i].n &&
+		    carry_map(nl, o, &o->maps[i], &x->mdel[i], &x->carry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int delta_fill(struct fw_nl *nl, struct fw_nl_tx *tx,
+		      const struct fw_plan *o, const struct fw_plan *n,
+		      struct delta *x)
+{
+	counters_delta(tx, o, n, true);
+	if (carry_counters(nl, tx, n, &x->carry) < 0)
+		return -1;
+	for (size_t i = 0; i < n->nsets; i++) {
+		nl_build_set_elems(tx, &n->sets[i], x->sdel[i].v, x->sdel[i].n,
+				   true);
+		nl_build_set_elems(tx, &n->sets[i], x->sadd[i].v, x->sadd[i].n,
+				   false);
+	}
+	for (size_t i = 0; i < n->nmaps; i++) {
+		nl_build_map_del(tx, &n->maps[i], x->mdel[i].v, x->mdel[i].n);
+		nl_build_map_elems(tx, &n->maps[i], 0, x->madd[i].v,
+				   x->madd[i].n, NULL);
+	}
+	counters_delta(tx, o, n, false);
+	return 0;
+}
+
+/* 0 applied, -1 refused (d), 1: not applicable, use nl_apply. */
+static int delta_apply(struct fw_nl *nl, const struct fw_plan *plan,
+		       const struct fw_plan *old, uint32_t genid,
+		       unsigned flags, struct fw_diags *d)
+{
+	struct delta x = {0};
+	struct fw_nl_tx tx;
+	int r = 1;
+
+	if (!same_shape(old, plan))
+		return 1;
+	if (delta_make(nl, old, plan, &x) == 0) {
+		nl_tx_init(&tx, nl, plan);
+		nl_tx_begin(&tx, genid);
+		if (delta_fill(nl, &tx, old, plan, &x) == 0) {
+			if (!(flags & FW_NL_DRY_RUN))
+				nl_tx_commit(&tx);
+			r = nl_tx_talk(nl, &tx, d);
+			if (r == NL_RESTART)
+				r = 1;
+		}
+		nl_tx_free(&tx);
+	}
+	delta_free(&x, plan);
+	return r;
+}
+
+int nl_apply_delta(struct fw_nl *nl, const struct fw_plan *plan,
+		   const struct fw_plan *old, uint32_t genid, unsigned flags,
+		   struct fw_diags *d)
+{
+	struct fw_diags mine;
+	int r;
+
+	if (!old)
+		return nl_apply(nl, plan, flags, d);
+	diags_init(&mine);
+	r = delta_apply(nl, plan, old, genid, flags, &mine);
+	diags_free(&mine);
+	/* Whatever went wrong with the delta, a whole replace decides. */
+	return r == 0 ? 0 : nl_apply(nl, plan, flags, d);
+}
