@@ -28,6 +28,10 @@ struct walk {
 	bool top;
 	const char **group_names; /* every group of every file, NULL-ended */
 	size_t gcap, rcap[FW_NCHAINS];
+	/* Rule names seen so far: open addressing, "chain << 28 | index + 1"
+	 * in each slot, so lookups stay O(1) for large policies. */
+	uint32_t *names;
+	size_t names_cap, names_n;
 	size_t ncap;
 	/* per rule being walked */
 	enum fw_chain_id chain;
@@ -564,15 +568,59 @@ static const char *const rule_key_names[] = {
 	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
 
 /* Whether an earlier rule (any chain, any file) has this name. */
-static const struct fw_rule *rule_by_name(const struct fw_policy *p,
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static const struct fw_rule *slot_rule(const struct fw_policy *p,
+				       uint32_t slot)
+{
+	return &p->chains[slot >> 28].rules[(slot & 0x0fffffff) - 1];
+}
+
+/* The earlier rule (any chain, any file) with this name, or NULL. */
+static const struct fw_rule *rule_by_name(const struct walk *w,
 					  const char *name)
 {
-	for (int c = 0; c < FW_NCHAINS; c++)
-		for (size_t i = 0; i < p->chains[c].nrules; i++)
-			if (p->chains[c].rules[i].name &&
-			    !strcmp(p->chains[c].rules[i].name, name))
-				return &p->chains[c].rules[i];
+	size_t mask = w->names_cap - 1;
+
+	if (!w->names_cap)
+		return NULL;
+	for (size_t i = name_hash(name) & mask; w->names[i]; i = (i + 1) & mask)
+		if (!strcmp(slot_rule(w->p, w->names[i])->name, name))
+			return slot_rule(w->p, w->names[i]);
 	return NULL;
+}
+
+static void name_insert(struct walk *w, uint32_t slot)
+{
+	size_t mask;
+
+	if (2 * (w->names_n + 1) > w->names_cap) {
+		uint32_t *old = w->names;
+		size_t oldcap = w->names_cap;
+
+		w->names_cap = oldcap ? oldcap * 2 : 64;
+		w->names = xcalloc(w->names_cap, sizeof(*w->names));
+		w->names_n = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				name_insert(w, old[i]);
+		free(old);
+	}
+	mask = w->names_cap - 1;
+	for (size_t i = name_hash(slot_rule(w->p, slot)->name) & mask;;
+	     i = (i + 1) & mask)
+		if (!w->names[i]) {
+			w->names[i] = slot;
+			w->names_n++;
+			return;
+		}
 }
 
 static void walk_rule(struct walk *w, const cJSON *v, const char *path,
@@ -607,7 +655,7 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 				rule_keys[k].fn(w, c, p, r);
 		free(p);
 	}
-	if (r->name && (dup = rule_by_name(w->p, r->name))) {
+	if (r->name && (dup = rule_by_name(w, r->name))) {
 		char *p = json_path_key(path, "name");
 
 		if (strcmp(dup->file, w->file))
@@ -684,6 +732,9 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 		xgrow((void **)&ch->rules, &w->rcap[id], ch->nrules,
 		      sizeof(r));
 		ch->rules[ch->nrules++] = r;
+		if (r.name && !rule_by_name(w, r.name))
+			name_insert(w, (uint32_t)id << 28 |
+					       (uint32_t)ch->nrules);
 		free(p);
 	}
 }
@@ -1058,6 +1109,7 @@ static struct fw_policy *from_sources(const struct fw_srcs *s,
 		walk_file(&w, &s->v[i], includes_ok);
 	resolve_groups(&w);
 	free(w.group_names);
+	free(w.names);
 	if (d->n + d->dropped != before) {
 		policy_free(w.p);
 		return NULL;
