@@ -143,6 +143,28 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	return 0;
 }
 
+/* Probes once whether the kernel can lock the table (Linux 6.9+). */
+static void choose_lock(struct fw_daemon *d)
+{
+	if (d->cfg.no_lock) {
+		log_info("--no-lock: other processes may change table inet %s; "
+			 "fwd repairs what it sees",
+			 d->cfg.table);
+		return;
+	}
+	if (nl_lock_supported(d->nl) == 1) {
+		nl_set_lock(d->nl, FW_NL_LOCK);
+		log_info("table inet %s is locked against other processes "
+			 "(owner, persist)",
+			 d->cfg.table);
+		return;
+	}
+	log_warn("this kernel cannot lock a table (owner+persist needs Linux "
+		 "6.9): other processes can change table inet %s; fwd repairs "
+		 "their changes from nftables events",
+		 d->cfg.table);
+}
+
 struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
 {
 	struct fw_daemon *d = xcalloc(1, sizeof(*d));
@@ -153,6 +175,7 @@ struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
 		free(d);
 		return NULL;
 	}
+	choose_lock(d);
 	return d;
 }
 
@@ -209,8 +232,11 @@ static int start_with(struct fw_daemon *d, struct fw_ready *r)
 	    nl_genid(d->nl, &now) == 0 && now == saved &&
 	    nl_table_exists(d->nl, d->cfg.table) == 1) {
 		d->active = r;
-		d->genid = now;
-		d->genid_known = true;
+		diags_init(&diags);
+		if (nl_claim(d->nl, d->cfg.table, &diags) < 0)
+			log_diags("cannot take ownership of the table", &diags);
+		diags_free(&diags);
+		remember_genid(d);
 		log_info("adopted table inet %s as it is (policy %s, "
 			 "generation %u)",
 			 d->cfg.table, r->meta.sha256, now);

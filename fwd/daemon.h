@@ -18,6 +18,7 @@ struct fw_daemon_config {
 	const char *statedir;
 	const char *table;
 	const char *textfile; /* NULL: none */
+	bool no_lock;	      /* leave the table open to other processes */
 };
 
 struct fw_daemon;

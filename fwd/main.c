@@ -18,7 +18,7 @@
 
 struct opts {
 	const char *socket, *statedir, *group, *table, *textfile;
-	bool foreground;
+	bool foreground, no_lock;
 	struct fw_server_limits limits;
 };
 
@@ -37,7 +37,9 @@ static void usage(FILE *f)
 		"collector\n"
 		"      --max-clients N   control connections at once (256)\n"
 		"      --max-frame BYTES largest request (67108864)\n"
-		"      --idle-timeout S  close connections idle this long (30)\n");
+		"      --idle-timeout S  close connections idle this long (30)\n"
+		"      --no-lock         let other processes change the table "
+		"(fwd repairs it)\n");
 }
 
 static int limit(struct opts *o, int c, const char *arg)
@@ -74,6 +76,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"max-clients", required_argument, NULL, 'C'},
 		{"max-frame", required_argument, NULL, 'M'},
 		{"idle-timeout", required_argument, NULL, 'I'},
+		{"no-lock", no_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0}};
 	int c;
 
@@ -85,6 +88,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->table = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'T': o->textfile = optarg; break;
+		case 'L': o->no_lock = true; break;
 		case 'C':
 		case 'M':
 		case 'I':
@@ -117,7 +121,8 @@ static void on_hup(void *arg, int signo)
 
 static int run(const struct opts *o)
 {
-	struct fw_daemon_config dc = {o->statedir, o->table, o->textfile};
+	struct fw_daemon_config dc = {o->statedir, o->table, o->textfile,
+				      o->no_lock};
 	struct fw_server_config sc = {.path = o->socket, .group = o->group,
 				      .limits = o->limits};
 	struct fw_daemon *d;

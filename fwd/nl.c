@@ -56,6 +56,8 @@ struct have {
 	struct fw_counter_val *carry;
 	size_t ncarry;
 	size_t nsets, caps, nctrs, capo;
+	bool exists;
+	uint32_t flags; /* the table's, when it exists */
 };
 
 static void *must(void *p)
@@ -224,27 +226,51 @@ int nl_genid(struct fw_nl *nl, uint32_t *genid)
 	return nl_query(nl, nlh, genid_cb, genid);
 }
 
+struct found {
+	int found;
+	uint32_t flags;
+};
+
 static int found_cb(const struct nlmsghdr *nlh, void *data)
 {
-	(void)nlh;
-	*(int *)data = 1;
+	struct found *f = data;
+	struct nftnl_table *t = must(nftnl_table_alloc());
+
+	f->found = 1;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		f->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
-int nl_table_exists(struct fw_nl *nl, const char *table)
+int nl_table_info(struct fw_nl *nl, const char *table, uint32_t *flags)
 {
 	struct nlmsghdr *nlh =
 	    nl_req(nl, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK);
 	struct nftnl_table *t = must(nftnl_table_alloc());
-	int found = 0, r;
+	struct found f = {0, 0};
+	int r;
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = nl_query(nl, nlh, found_cb, &found);
+	r = nl_query(nl, nlh, found_cb, &f);
 	if (r < 0)
 		return errno == ENOENT ? 0 : -1;
-	return found;
+	if (flags)
+		*flags = f.flags;
+	return f.found;
+}
+
+int nl_table_exists(struct fw_nl *nl, const char *table)
+{
+	return nl_table_info(nl, table, NULL);
+}
+
+void nl_set_lock(struct fw_nl *nl, uint32_t flags)
+{
+	nl->lock = flags;
 }
 
 /* A dump of one kind of object of table, filtered by the kernel. */
@@ -432,10 +458,11 @@ static int have_read(struct fw_nl *nl, const char *table, struct have *h)
 	struct have_ctx hc = {h, table};
 	struct nlmsghdr *nlh;
 	struct nftnl_set *s;
-	int r = nl_table_exists(nl, table);
+	int r = nl_table_info(nl, table, &h->flags);
 
 	if (r <= 0)
 		return r;
+	h->exists = true;
 	/* The kernel filters chain dumps by family only. */
 	nlh = nl_req(nl, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
 	if (nl_query(nl, nlh, chain_cb, &hc) < 0)
@@ -486,6 +513,7 @@ void nl_tx_init(struct fw_nl_tx *tx, struct fw_nl *nl,
 	memset(tx, 0, sizeof(*tx));
 	tx->batch = must(nftnl_batch_alloc(NL_PAGE_SIZE, NL_PAGE_OVERRUN));
 	tx->plan = plan;
+	tx->lock = nl->lock;
 	tx->seq0 = tx->seq = nl->seq + 1;
 	/* named sets take 1..nsets, maps the ids after them */
 	tx->set_id = (uint32_t)(plan->nsets + plan->nmaps);
@@ -520,14 +548,29 @@ void nl_tx_commit(struct fw_nl_tx *tx)
 	nl_tx_end(tx);
 }
 
-static void tx_table(struct fw_nl_tx *tx)
+/*
+ * The flags to send for the table: the lock when creating it; for an
+ * existing table, its own flags (the kernel cannot add persist to a table
+ * later), with ownership taken back when it is persistent.
+ */
+static uint32_t table_flags(const struct fw_nl_tx *tx, bool exists,
+			    uint32_t now)
+{
+	if (!exists)
+		return tx->lock;
+	if (tx->lock && (now & NFT_TABLE_F_PERSIST))
+		return now | NFT_TABLE_F_OWNER;
+	return now;
+}
+
+static void tx_table(struct fw_nl_tx *tx, bool exists, uint32_t now)
 {
 	const char *name = tx->plan->table;
 	struct nftnl_table *t = must(nftnl_table_alloc());
 	struct nlmsghdr *nlh;
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, table_flags(tx, exists, now));
 	nlh = nl_tx_msg(tx, NFT_MSG_NEWTABLE, NLM_F_CREATE, name,
 			xasprintf("table %s", name));
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -771,7 +814,7 @@ static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
 	const struct fw_plan *p = tx->plan;
 	int r = 0;
 
-	tx_table(tx);
+	tx_table(tx, h->exists, h->flags);
 	tx_clear(tx, h);
 	tx_counters(tx, h);
 	for (size_t i = 0; i < p->nsets; i++)
@@ -977,4 +1020,46 @@ int nl_apply(struct fw_nl *nl, const struct fw_plan *plan, unsigned flags,
 		  "gave up after %d tries",
 		  plan->table, NL_TRIES);
 	return -1;
+}
+
+/* A transaction holding only NEWTABLE for table, with the given lock. */
+static int table_only(struct fw_nl *nl, const char *table, uint32_t lock,
+		      bool commit, struct fw_diags *d)
+{
+	struct fw_plan p = {.table = table};
+	struct fw_nl_tx tx;
+	uint32_t flags = 0, genid;
+	int exists = nl_table_info(nl, table, &flags), r;
+
+	if (exists < 0 || nl_genid(nl, &genid) < 0)
+		return -1;
+	nl_tx_init(&tx, nl, &p);
+	tx.lock = lock;
+	nl_tx_begin(&tx, genid);
+	tx_table(&tx, exists, flags);
+	if (commit)
+		nl_tx_commit(&tx);
+	r = nl_tx_talk(nl, &tx, d);
+	nl_tx_free(&tx);
+	return r == 0 ? 0 : -1;
+}
+
+int nl_claim(struct fw_nl *nl, const char *table, struct fw_diags *d)
+{
+	if (!nl->lock)
+		return 0;
+	return table_only(nl, table, nl->lock, true, d);
+}
+
+int nl_lock_supported(struct fw_nl *nl)
+{
+	struct fw_diags d;
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "fwd_probe_%d", (int)getpid());
+	diags_init(&d);
+	r = table_only(nl, name, FW_NL_LOCK, false, &d);
+	diags_free(&d);
+	return r == 0;
 }

@@ -50,8 +50,31 @@ int nl_apply_delta(struct fw_nl *nl, const struct fw_plan *plan,
 /* The ruleset generation (NFT_MSG_GETGEN). -1 with errno. */
 int nl_genid(struct fw_nl *nl, uint32_t *genid);
 
+/*
+ * Table flags that lock fwd's table against other processes. Debian 12's
+ * UAPI headers (Linux 6.1) predate NFT_TABLE_F_PERSIST (Linux 6.9), so it
+ * is defined here; OWNER alone would delete the table when fwd exits.
+ */
+#ifndef NFT_TABLE_F_OWNER
+#define NFT_TABLE_F_OWNER 0x2
+#endif
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST 0x4
+#endif
+#define FW_NL_LOCK (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
+
+/* 1 if the kernel takes the lock flags (a batch without END: nothing is
+ * committed), 0 if it refuses them, -1 with errno. */
+int nl_lock_supported(struct fw_nl *nl);
+/* From now on, tables fwd creates or adopts get these flags. */
+void nl_set_lock(struct fw_nl *nl, uint32_t flags);
+/* Takes ownership of an existing (orphaned) table without other changes. */
+int nl_claim(struct fw_nl *nl, const char *table, struct fw_diags *d);
+
 /* Whether table (family inet) exists: 1, 0, or -1 with errno. */
 int nl_table_exists(struct fw_nl *nl, const char *table);
+/* The same, with the table's flags in *flags when it exists. */
+int nl_table_info(struct fw_nl *nl, const char *table, uint32_t *flags);
 
 struct fw_counter_val {
 	char *name;

@@ -24,6 +24,7 @@ struct fw_nl {
 	uint32_t seq;
 	int sndbuf, rcvbuf; /* what we last asked for */
 	char *buf;	    /* NL_RECV_SIZE, requests and replies */
+	uint32_t lock;	    /* table flags to hold: owner|persist or 0 */
 };
 
 /* A request header in nl->buf with the next sequence number. */
@@ -63,6 +64,7 @@ struct fw_nl_tx {
 	size_t cap;
 	uint32_t nacks;	 /* messages that carry NLM_F_ACK */
 	uint32_t set_id; /* last NFTA_SET_ID handed out */
+	uint32_t lock;	 /* nl->lock */
 };
 
 /*

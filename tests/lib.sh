@@ -97,6 +97,18 @@ wait_for() {
 	return 1
 }
 
+# fwd_list NS [nft list options]: fwd's table as nft lists it, without
+# what only says who holds it (the owner lock, nft's "# progname" note), so
+# that it compares with fwctl compile and loads into another namespace.
+fwd_list() {
+	_fl=$1
+	shift
+	nsx "$_fl" nft "$@" list table inet fwd_filter |
+		sed -e 's/ # progname [^ ]*$//' |
+		awk 'skip && $0 == "" { skip = 0; next } { skip = 0 }
+			/^\tflags[ a-z,]*$/ { skip = 1; next } { print }'
+}
+
 # A two-host lab: "srv" (eth0: 192.0.2.1, 2001:db8:ffff::1) and "cli"
 # (eth0: 192.0.2.2, 2001:db8:ffff::2), on-link default routes both ways so
 # that any extra address on either side is reachable.

@@ -40,7 +40,7 @@ start_fwd() {
 	wait_for 20 test -S "$FWD_SOCKET"
 }
 which_ruleset() {
-	nsx srv nft list table inet fwd_filter >"$T_TMP/now" 2>/dev/null
+	fwd_list srv >"$T_TMP/now" 2>/dev/null
 	norm "$T_TMP/now" >"$T_TMP/now.norm"
 	if cmp -s "$T_TMP/now.norm" "$T_TMP/a.norm"; then echo a
 	elif cmp -s "$T_TMP/now.norm" "$T_TMP/b.norm"; then echo b

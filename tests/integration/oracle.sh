@@ -39,7 +39,7 @@ for json in "$TOP"/tests/cases/good/[!_]*.json; do
 		2>"$T_TMP/f-$name/log"
 	wait_for 10 test -S "$sock"
 	FWD_SOCKET="$sock" nsx "f-$name" "$TOP/$BUILD/fwctl" apply "$json" >/dev/null
-	nsx "f-$name" nft list table inet fwd_filter >"$T_TMP/list" 2>&1
+	fwd_list "f-$name" >"$T_TMP/list" 2>&1
 	check "fwd $name: the kernel holds exactly the compiled ruleset" \
 		cmp -s "$T_TMP/list" "$TOP/tests/cases/good/$name.nft"
 	kill "$BG_PID"

@@ -12,7 +12,7 @@ start_fwd() {
 	mkdir -p "$T_TMP/srv"
 	rm -f "$SOCK"
 	ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -s "$SOCK" -d "$T_TMP/srv/state" \
-		2>>"$T_TMP/srv/log"
+		${FWD_ARGS:-} 2>>"$T_TMP/srv/log"
 	FWD=$BG_PID
 	wait_for 10 test -S "$SOCK"
 }
@@ -108,13 +108,44 @@ SSH_CONNECTION="192.0.2.2 50000 192.0.2.1 22" fw apply --force "$T_TMP/nossh.jso
 same "$?" 0 "--force overrides the guard"
 same "$(verdicts 22 80)" "dropped open " "and the forced policy is live"
 
+# --- the lock: the kernel itself refuses other processes (Linux 6.9+) ---
+if grep -q "is locked against other processes" "$T_TMP/srv/log"; then
+	check "nft list shows fwd's table with the owner flag" \
+		sh -c "ip netns exec $(nsname srv) nft list table inet fwd_filter | grep -q 'flags owner'"
+	nsx srv nft insert rule inet fwd_filter input tcp dport 22 accept \
+		>"$T_TMP/out" 2>&1
+	same "$?" 1 "the kernel refuses a rule inserted into fwd's locked table"
+	check "with EPERM" grep -q "Operation not permitted" "$T_TMP/out"
+	fwd_list srv -s >"$T_TMP/before"
+	nsx srv nft flush ruleset
+	fwd_list srv -s >"$T_TMP/after"
+	check "nft flush ruleset leaves the locked table alone" \
+		cmp -s "$T_TMP/before" "$T_TMP/after"
+	kill -TERM "$FWD"
+	wait "$FWD" 2>/dev/null
+	fwd_list srv -s >"$T_TMP/after"
+	check "the table persists after fwd exits" cmp -s "$T_TMP/before" "$T_TMP/after"
+	nsx srv nft delete table inet fwd_filter
+	check "an orphaned table can be deleted while fwd is down" \
+		sh -c "! ip netns exec $(nsname srv) nft list table inet fwd_filter >/dev/null 2>&1"
+	start_fwd
+	fwd_list srv -s >"$T_TMP/after"
+	check "a restarted fwd puts back a table deleted while it was down" \
+		cmp -s "$T_TMP/before" "$T_TMP/after"
+else
+	ok "# SKIP this kernel cannot lock tables (Linux 6.9+)"
+fi
+
 # --- tamper: others' changes to fwd's table are undone within a second ---
-nsx srv nft list table inet fwd_filter |
-	sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/table"
+# Without the lock (older kernels, or --no-lock), fwd repairs what it sees.
+kill -TERM "$FWD"
+wait "$FWD" 2>/dev/null
+FWD_ARGS=--no-lock
+start_fwd
+fwd_list srv | sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/table"
 nsx srv nft insert rule inet fwd_filter input tcp dport 22 accept 2>/dev/null
 sleep 1
-nsx srv nft list table inet fwd_filter |
-	sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/now"
+fwd_list srv | sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/now"
 check "an accept inserted into fwd's chain by nft is gone within a second" \
 	cmp -s "$T_TMP/table" "$T_TMP/now"
 same "$(verdicts 22 80)" "dropped open " "and SSH is dropped again"
@@ -122,8 +153,7 @@ check "fwd logs which process changed its table" \
 	grep -q "table inet fwd_filter was changed by pid [0-9]* (nft)" "$T_TMP/srv/log"
 nsx srv nft flush ruleset
 sleep 1
-nsx srv nft list table inet fwd_filter 2>/dev/null |
-	sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/now"
+fwd_list srv 2>/dev/null | sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/' >"$T_TMP/now"
 check "nft flush ruleset: fwd's table is back within a second" \
 	cmp -s "$T_TMP/table" "$T_TMP/now"
 same "$(verdicts 22 80)" "dropped open " "and filtering as before"

@@ -125,11 +125,11 @@ check "another table in the same namespace stays untouched" \
 	cmp -s "$T_TMP/other.before" "$T_TMP/other.after"
 
 # --- SIGTERM leaves the host filtered; a restart adopts the table ---
-nsx db nft -s list table inet fwd_filter >"$T_TMP/before"
+fwd_list db -s >"$T_TMP/before"
 kill -TERM "$FWD_PID_db"
 wait "$FWD_PID_db" 2>/dev/null
 check "fwd exits on SIGTERM" sh -c "! kill -0 $FWD_PID_db 2>/dev/null"
-nsx db nft -s list table inet fwd_filter >"$T_TMP/after"
+fwd_list db -s >"$T_TMP/after"
 check "the ruleset stays in place after SIGTERM" cmp -s "$T_TMP/before" "$T_TMP/after"
 got=$(echo '203.0.113.50 10.10.0.41 3306 tcp' |
 	nsx out "$TOP/$BUILD/fwprobe" probe 1000)
@@ -141,7 +141,7 @@ m1=$(counter db input_mysql)
 site_fwd db
 check "a restarted fwd adopts its table without touching it" \
 	grep -q "adopted table inet fwd_filter" "$T_TMP/db/log"
-nsx db nft -s list table inet fwd_filter >"$T_TMP/after"
+fwd_list db -s >"$T_TMP/after"
 check "the ruleset is the same after the restart" cmp -s "$T_TMP/before" "$T_TMP/after"
 same "$(status_rule db mysql)" "$m1" "counters survive a restart of fwd"
 
@@ -151,15 +151,15 @@ check "show prints the running policy" grep -q '"host":[[:space:]]*"db1"' "$T_TM
 check "show prints the ruleset with live counters" \
 	grep -q "counter input_mysql {" "$T_TMP/show"
 same "$(fwctl_on db version | tr '\n' ' ')" "fwctl 0.1.0 fwd 0.1.0 " "version names both"
-nsx db nft -s list table inet fwd_filter >"$T_TMP/before"
+fwd_list db -s >"$T_TMP/before"
 eval "kill -HUP \$FWD_PID_db"
 wait_for 5 grep -q "reloaded policy" "$T_TMP/db/log"
 check "SIGHUP re-applies the saved policy" grep -q "reloaded policy" "$T_TMP/db/log"
-nsx db nft -s list table inet fwd_filter >"$T_TMP/after"
+fwd_list db -s >"$T_TMP/after"
 check "and the ruleset is the same afterwards" cmp -s "$T_TMP/before" "$T_TMP/after"
 
 # --- nft's listing of fwd's table loads back unchanged elsewhere ---
-nsx db nft list table inet fwd_filter >"$T_TMP/listed"
+fwd_list db >"$T_TMP/listed"
 ns_add fresh
 nsx fresh nft -f "$T_TMP/listed"
 nsx fresh nft list table inet fwd_filter >"$T_TMP/relisted"
