@@ -107,6 +107,35 @@ static void log_diags(const char *what, const struct fw_diags *diags)
 	}
 }
 
+static void on_tamper(void *arg, uint32_t pid, const char *comm);
+
+/*
+ * Sends one transaction for plan (a delta against old when given) while
+ * fwd's event listener is out of the group. If the generation moved by
+ * more than our own commit, someone else committed meanwhile: fwd forgets
+ * what it knew of the kernel and checks its table again.
+ */
+static int kernel_apply(struct fw_daemon *d, const struct fw_plan *plan,
+			const struct fw_plan *old, unsigned flags,
+			struct fw_diags *diags)
+{
+	uint32_t g0 = 0, g1 = 0;
+	bool known = nl_genid(d->nl, &g0) == 0;
+	int r;
+
+	tamper_pause(d->tamper_watch);
+	r = nl_apply_delta(d->nl, plan, old, d->genid, flags, diags);
+	tamper_resume(d->tamper_watch);
+	if (r < 0 || (flags & FW_NL_DRY_RUN) || !d->loop)
+		return r;
+	if (!known || nl_genid(d->nl, &g1) < 0 || g1 != g0 + 1) {
+		d->genid_known = false;
+		d->interleaved = true;
+		on_tamper(d, 0, "");
+	}
+	return r;
+}
+
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res)
 {
@@ -115,10 +144,11 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 
 	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
 	res->kernel = !kernel_current(d, r);
+	d->interleaved = false;
 	if (res->kernel &&
-	    nl_apply_delta(d->nl, r->plan,
-			   d->genid_known && d->active ? d->active->plan : NULL,
-			   d->genid, flags, diags) < 0) {
+	    kernel_apply(d, r->plan,
+			 d->genid_known && d->active ? d->active->plan : NULL,
+			 flags, diags) < 0) {
 		daemon_ready_free(r);
 		d->apply_failed++;
 		return -1;
@@ -136,7 +166,7 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		r->meta = d->active->meta; /* applied_at stays the first one */
 	daemon_ready_free(d->active);
 	d->active = r;
-	if (res->kernel)
+	if (res->kernel && !d->interleaved)
 		remember_genid(d);
 	daemon_sample(d);
 	daemon_write_textfile(d);
@@ -359,24 +389,33 @@ static void on_restore(void *arg)
 	struct fw_daemon *d = arg;
 	struct fw_diags diags;
 
+	uint32_t now;
+
 	if (!d->active)
 		return;
+	/* Lost events or a commit next to ours: nothing to do if the
+	 * kernel is still at the generation fwd made. */
+	if (!d->tamper_pid && d->genid_known &&
+	    nl_genid(d->nl, &now) == 0 && now == d->genid)
+		return;
+	d->interleaved = false;
 	diags_init(&diags);
-	if (nl_apply_delta(d->nl, d->active->plan,
-			   d->genid_known ? d->active->plan : NULL, d->genid, 0,
-			   &diags) < 0) {
+	if (kernel_apply(d, d->active->plan,
+			 d->genid_known ? d->active->plan : NULL, 0,
+			 &diags) < 0) {
 		log_diags("cannot restore the table", &diags);
 	} else {
 		d->tamper++;
-		remember_genid(d);
+		if (!d->interleaved)
+			remember_genid(d);
 		if (d->tamper_pid)
 			log_warn("table inet %s was changed by pid %u (%s): "
 				 "restored policy %s",
 				 d->cfg.table, d->tamper_pid, d->tamper_comm,
 				 d->active->meta.sha256);
 		else
-			log_warn("nftables events were lost: re-applied policy "
-				 "%s to be sure",
+			log_warn("the ruleset changed while fwd could not "
+				 "watch it: re-applied policy %s to be sure",
 				 d->active->meta.sha256);
 		daemon_write_textfile(d);
 	}

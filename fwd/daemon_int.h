@@ -50,6 +50,7 @@ struct fw_daemon {
 	struct fw_tamper *tamper_watch;
 	struct fw_timer *restore_timer;
 	uint32_t tamper_pid;
+	bool interleaved; /* another commit came next to ours: recheck */
 	char tamper_comm[32];
 };
 

@@ -149,3 +149,21 @@ void tamper_free(struct fw_tamper *t)
 	free(t->table);
 	free(t);
 }
+
+static void membership(struct fw_tamper *t, int opt)
+{
+	int group = NFNLGRP_NFTABLES;
+
+	if (t && mnl_socket_setsockopt(t->nl, opt, &group, sizeof(group)) < 0)
+		log_warn_errno("nftables events: group membership");
+}
+
+void tamper_pause(struct fw_tamper *t)
+{
+	membership(t, NETLINK_DROP_MEMBERSHIP);
+}
+
+void tamper_resume(struct fw_tamper *t)
+{
+	membership(t, NETLINK_ADD_MEMBERSHIP);
+}

@@ -21,5 +21,12 @@ struct fw_tamper;
 struct fw_tamper *tamper_open(struct fw_loop *loop, const char *table,
 			      fw_tamper_cb cb, void *arg);
 void tamper_free(struct fw_tamper *t);
+/*
+ * Leaves the event group while fwd sends its own transaction (so that the
+ * kernel builds no notification per element for fwd to read back), and
+ * joins it again. t may be NULL.
+ */
+void tamper_pause(struct fw_tamper *t);
+void tamper_resume(struct fw_tamper *t);
 
 #endif
