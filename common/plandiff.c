@@ -95,7 +95,8 @@ static size_t only_in(const struct items *a, const struct items *b,
 	char *used = xcalloc(b->n + 1, 1);
 	size_t changes = 0;
 
-	memcpy(sorted, b->v, b->n * sizeof(char *));
+	if (b->n)
+		memcpy(sorted, b->v, b->n * sizeof(char *));
 	qsort(sorted, b->n, sizeof(char *), cmp);
 	for (size_t i = 0; i < a->n; i++) {
 		char **hit = bsearch(&a->v[i], sorted, b->n, sizeof(char *), cmp);

@@ -439,7 +439,8 @@ static void split(struct mapctx *m, struct boxes *bs, uint8_t proto,
 	size_t nbp, nact = 0, next = 0;
 	uint32_t plo = 0, phi = 0;
 
-	qsort(bs->v, bs->n, sizeof(*bs->v), box_cmp);
+	if (bs->n)
+		qsort(bs->v, bs->n, sizeof(*bs->v), box_cmp);
 	nbp = breakpoints(bs, bp);
 	for (size_t k = 0; k < nbp; k++) {
 		uint32_t lo = bp[k], hi = k + 1 < nbp ? bp[k + 1] - 1 : 65535;
