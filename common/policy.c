@@ -445,6 +445,10 @@ static void iface_list(struct walk *w, const cJSON *v, const char *path,
 
 		if (!cJSON_IsString(e))
 			expected(w, p, "an interface name", e);
+		else if (!strcmp(e->valuestring, "*"))
+			diags_add(w->d, w->file, p,
+				  "\"*\" would match every interface (leave "
+				  "the key out to match any)");
 		else if (!valid_ifname(e->valuestring))
 			diags_add(w->d, w->file, p,
 				  "\"%s\" is not a valid interface name "
