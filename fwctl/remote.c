@@ -85,6 +85,19 @@ static int failed(const struct fwctl_opts *o, const cJSON *reply)
 }
 
 /* Runs one request; on success hands the reply to show(). */
+/* Shows a reply (or why it failed); returns the exit status. */
+static int answer(const struct fwctl_opts *o, const cJSON *reply,
+		  void (*show)(const cJSON *reply))
+{
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+		return failed(o, reply);
+	if (o->json)
+		print_json(reply);
+	else
+		show(reply);
+	return FWCTL_OK;
+}
+
 static int simple(const struct fwctl_opts *o, cJSON *req,
 		  void (*show)(const cJSON *reply))
 {
@@ -93,12 +106,7 @@ static int simple(const struct fwctl_opts *o, cJSON *req,
 
 	if (!reply)
 		return rc;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
-		rc = failed(o, reply);
-	else if (o->json)
-		print_json(reply);
-	else
-		show(reply);
+	rc = answer(o, reply, show);
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -112,6 +120,27 @@ static int plain(const struct fwctl_opts *o, int argc, const char *cmd,
 		return FWCTL_USAGE;
 	}
 	return simple(o, proto_request_new(cmd), show);
+}
+
+/*
+ * Validates file and its includes here, with file names in the messages,
+ * and adds the one self-contained document that fwd validates again.
+ */
+static int add_policy(cJSON *req, const char *file)
+{
+	struct fw_diags d;
+	char *doc;
+
+	diags_init(&d);
+	doc = policy_bundle_file(file, &d);
+	if (!doc)
+		fwctl_print_diags(&d);
+	diags_free(&d);
+	if (!doc)
+		return -1;
+	cJSON_AddStringToObject(req, "policy", doc);
+	free(doc);
+	return 0;
 }
 
 static int apply_usage(void)
@@ -191,27 +220,16 @@ static void add_ssh(cJSON *req)
 int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
 {
 	cJSON *req = proto_request_new("apply");
-	struct fw_diags d;
 	const char *file;
-	char *doc;
 
 	if (parse_apply(argc, argv, req, &file) < 0) {
 		cJSON_Delete(req);
 		return apply_usage();
 	}
-	/* Validated here with file names; fwd gets one self-contained
-	 * document and validates it again. */
-	diags_init(&d);
-	doc = policy_bundle_file(file, &d);
-	if (!doc) {
-		fwctl_print_diags(&d);
-		diags_free(&d);
+	if (add_policy(req, file) < 0) {
 		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}
-	diags_free(&d);
-	cJSON_AddStringToObject(req, "policy", doc);
-	free(doc);
 	add_ssh(req);
 	return simple(o, req, show_apply);
 }
@@ -417,9 +435,7 @@ int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
 	cJSON *req, *reply;
 	const char *file = NULL;
 	bool exit_code = false;
-	struct fw_diags d;
 	int rc = FWCTL_OK;
-	char *doc;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--exit-code"))
@@ -433,26 +449,15 @@ int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
 		fputs("usage: fwctl diff FILE [--exit-code]\n", stderr);
 		return FWCTL_USAGE;
 	}
-	diags_init(&d);
-	doc = policy_bundle_file(file, &d);
-	if (!doc) {
-		fwctl_print_diags(&d);
-		diags_free(&d);
+	req = proto_request_new("diff");
+	if (add_policy(req, file) < 0) {
+		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}
-	diags_free(&d);
-	req = proto_request_new("diff");
-	cJSON_AddStringToObject(req, "policy", doc);
-	free(doc);
 	reply = call(o, req, &rc);
 	if (!reply)
 		return rc;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
-		rc = failed(o, reply);
-	else if (o->json)
-		print_json(reply);
-	else
-		show_diff(reply);
+	rc = answer(o, reply, show_diff);
 	/* --exit-code: 1 when applying FILE would change something. */
 	if (rc == FWCTL_OK && exit_code &&
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "changed")))
