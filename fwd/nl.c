@@ -838,11 +838,18 @@ static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
 
 /* --- sending and reading the answers ---------------------------------- */
 
+/* Errors of one kind past this many are counted, not listed: a batch
+ * the kernel refuses as a whole (EPERM on a locked table) would otherwise
+ * name every message in it. */
+#define NL_SAME_ERRORS 3
+
 struct acks {
 	struct fw_nl_tx *tx;
 	struct fw_diags *d;
 	uint32_t acked, failed;
 	bool restart;
+	int last_error;		 /* errno of the errors listed so far */
+	uint32_t same, repeats; /* listed with it, and left out */
 };
 
 /* The kernel's own words (NLMSGERR_ATTR_MSG), or NULL. */
@@ -885,6 +892,12 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 		st->restart = true;
 		return MNL_CB_OK;
 	}
+	if (e->error == st->last_error && st->same >= NL_SAME_ERRORS) {
+		st->repeats++;
+		return MNL_CB_OK;
+	}
+	st->same = e->error == st->last_error ? st->same + 1 : 1;
+	st->last_error = e->error;
 	msg = ext_ack_msg(nlh);
 	diags_add(st->d, NULL, b->path, "kernel refused %s: %s%s%s%s", b->what,
 		  strerror(-e->error), msg ? " (" : "", msg ? msg : "",
@@ -946,7 +959,7 @@ static int nl_drain(struct fw_nl *nl, struct acks *st)
 
 int nl_tx_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
 {
-	struct acks st = {tx, d, 0, 0, false};
+	struct acks st = {tx, d, 0, 0, false, 0, 0, 0};
 
 	nl->seq = tx->seq - 1;
 	if (nl_send_batch(nl, tx) < 0) {
@@ -961,6 +974,11 @@ int nl_tx_talk(struct fw_nl *nl, struct fw_nl_tx *tx, struct fw_diags *d)
 	}
 	if (st.restart)
 		return NL_RESTART;
+	if (st.repeats)
+		diags_add(d, NULL, "",
+			  "and %u more parts of the batch were refused for "
+			  "the same reason",
+			  st.repeats);
 	if (st.failed)
 		return -1;
 	if (st.acked < tx->nacks) {

@@ -38,3 +38,32 @@ same "$(nsx srv nft list set inet other s | grep -oE '10\.[0-9]+\.[0-9]+\.[0-9]+
 same "$?" 0 "fwd keeps serving"
 "$TOP/$BUILD/fwctl" apply "$TOP/rules/db.json" >"$T_TMP/out"
 same "$(cat "$T_TMP/out")" "unchanged" "and applies as before"
+
+# --- the kernel refuses a batch: nothing changes, fwd keeps serving ---
+# Two fwd instances want the same table "shared"; the first one locks it,
+# so the kernel refuses the second one's whole batch (EPERM). Needs the
+# table lock (Linux 6.9+).
+ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -t shared -s "$T_TMP/srv/sock1" \
+	-d "$T_TMP/srv/state1" 2>"$T_TMP/srv/log1"
+wait_for 10 test -S "$T_TMP/srv/sock1"
+ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -t shared -s "$T_TMP/srv/sock2" \
+	-d "$T_TMP/srv/state2" 2>"$T_TMP/srv/log2"
+wait_for 10 test -S "$T_TMP/srv/sock2"
+if grep -q "is locked against other processes" "$T_TMP/srv/log1"; then
+	FWD_SOCKET="$T_TMP/srv/sock1" "$TOP/$BUILD/fwctl" apply \
+		"$TOP/rules/db.json" >/dev/null
+	nsx srv nft -s list table inet shared >"$T_TMP/before"
+	FWD_SOCKET="$T_TMP/srv/sock2" "$TOP/$BUILD/fwctl" apply \
+		"$TOP/rules/web.json" >"$T_TMP/out" 2>&1
+	same "$?" 1 "an apply the kernel refuses exits 1"
+	check "and the error gives the kernel's reason" \
+		grep -q "Operation not permitted" "$T_TMP/out"
+	check "and stays short: one line per kind of refusal, the rest counted" \
+		sh -c "[ \$(wc -l <'$T_TMP/out') -le 6 ]"
+	nsx srv nft -s list table inet shared >"$T_TMP/after"
+	check "the ruleset is exactly as before" cmp -s "$T_TMP/before" "$T_TMP/after"
+	FWD_SOCKET="$T_TMP/srv/sock2" "$TOP/$BUILD/fwctl" status >/dev/null
+	same "$?" 0 "the refused fwd keeps serving"
+else
+	ok "# SKIP this kernel cannot lock tables (Linux 6.9+)"
+fi
