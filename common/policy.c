@@ -1191,17 +1191,3 @@ void policy_free(struct fw_policy *p)
 	arena_free(p->arena);
 	free(p);
 }
-
-const struct fw_rule *policy_find_rule(const struct fw_policy *p,
-				       const char *name,
-				       enum fw_chain_id *chain)
-{
-	for (int c = 0; c < FW_NCHAINS; c++)
-		for (size_t i = 0; i < p->chains[c].nrules; i++)
-			if (!strcmp(p->chains[c].rules[i].name, name)) {
-				if (chain)
-					*chain = (enum fw_chain_id)c;
-				return &p->chains[c].rules[i];
-			}
-	return NULL;
-}

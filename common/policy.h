@@ -131,9 +131,5 @@ void policy_free(struct fw_policy *p);
 
 const char *policy_chain_name(enum fw_chain_id c);
 const char *policy_action_name(enum fw_action a);
-/* Finds a rule by name; NULL if none. */
-const struct fw_rule *policy_find_rule(const struct fw_policy *p,
-				       const char *name,
-				       enum fw_chain_id *chain);
 
 #endif
