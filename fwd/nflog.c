@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "log.h"
+#include "nfsock.h"
 #include "nflog.h"
 #include "util.h"
 
@@ -34,8 +34,7 @@ struct source {
 };
 
 struct fw_nflog {
-	struct mnl_socket *nl;
-	struct fw_watch *watch;
+	struct fw_nfsock sock;
 	uint16_t group;
 	struct source *src;
 	size_t nsrc;
@@ -217,7 +216,7 @@ static void on_readable(void *arg, int fd, unsigned events)
 	(void)fd;
 	(void)events;
 	while (rounds--) {
-		ssize_t r = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+		ssize_t r = mnl_socket_recvfrom(n->sock.nl, buf, sizeof(buf));
 
 		if (r < 0) {
 			if (errno == ENOBUFS && !n->lost++)
@@ -291,18 +290,11 @@ struct fw_nflog *nflog_new_detached(void)
 struct fw_nflog *nflog_open(struct fw_loop *loop, uint16_t group)
 {
 	struct fw_nflog *n = nflog_new_detached();
-	int e, fd;
+	int e;
 
 	n->group = group;
-	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    bind_group(n->nl, group) < 0)
-		goto fail;
-	fd = mnl_socket_get_fd(n->nl);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-		goto fail;
-	n->watch = loop_watch_add(loop, fd, FW_EV_READ, on_readable, n);
-	if (!n->watch)
+	if (nfsock_open(&n->sock) < 0 || bind_group(n->sock.nl, group) < 0 ||
+	    nfsock_watch(&n->sock, loop, on_readable, n) < 0)
 		goto fail;
 	return n;
 fail:
@@ -316,10 +308,7 @@ void nflog_free(struct fw_nflog *n)
 {
 	if (!n)
 		return;
-	if (n->watch)
-		loop_watch_del(n->watch);
-	if (n->nl)
-		mnl_socket_close(n->nl);
+	nfsock_close(&n->sock);
 	free(n->src);
 	free(n);
 }

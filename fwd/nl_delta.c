@@ -231,36 +231,27 @@ static int ctr_cb(struct nftnl_expr *x, void *data)
 	return 0;
 }
 
+static void ekey_one(void *arg, struct nftnl_set_elem *e)
+{
+	struct ekeys *ks = arg;
+	uint32_t l1 = 0, l2 = 0;
+	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &l1);
+	const void *ke = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &l2);
+	struct ekey *x;
+
+	if (!k || !ke || l1 > 24 || l2 > 24)
+		return;
+	xgrow((void **)&ks->v, &ks->cap, ks->n, sizeof(*ks->v));
+	x = &ks->v[ks->n++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->k, k, l1);
+	memcpy(x->k + 24, ke, l2);
+	nftnl_set_elem_expr_foreach(e, ctr_cb, x);
+}
+
 static int ekey_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct ekeys *ks = data;
-	struct nftnl_set *s = must(nftnl_set_alloc());
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
-
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0) {
-		it = must(nftnl_set_elems_iter_create(s));
-		for (e = nftnl_set_elems_iter_cur(it); e;
-		     e = nftnl_set_elems_iter_next(it)) {
-			uint32_t l1 = 0, l2 = 0;
-			const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
-							   &l1);
-			const void *ke = nftnl_set_elem_get(
-			    e, NFTNL_SET_ELEM_KEY_END, &l2);
-			struct ekey *x;
-
-			if (!k || !ke || l1 > 24 || l2 > 24)
-				continue;
-			xgrow((void **)&ks->v, &ks->cap, ks->n, sizeof(*ks->v));
-			x = &ks->v[ks->n++];
-			memset(x, 0, sizeof(*x));
-			memcpy(x->k, k, l1);
-			memcpy(x->k + 24, ke, l2);
-			nftnl_set_elem_expr_foreach(e, ctr_cb, x);
-		}
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
+	nl_each_elem(nlh, ekey_one, data);
 	return MNL_CB_OK;
 }
 

@@ -126,4 +126,11 @@ void nl_build_map_elems(struct fw_nl_tx *tx, const struct fw_pmap *m,
 int nl_build_rule(struct fw_nl_tx *tx, const struct fw_pchain *c,
 		  const struct fw_prule *r, size_t idx, struct fw_diags *d);
 
+/*
+ * Calls fn for every element of a set-element dump message (an mnl_cb_t
+ * body for the element dumps of nl_maps.c and nl_delta.c).
+ */
+void nl_each_elem(const struct nlmsghdr *nlh,
+		  void (*fn)(void *arg, struct nftnl_set_elem *e), void *arg);
+
 #endif

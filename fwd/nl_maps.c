@@ -130,7 +130,8 @@ static void sums_add(struct sums *s, struct nftnl_set_elem *e)
 	cv->bytes = pb[1];
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+void nl_each_elem(const struct nlmsghdr *nlh,
+		  void (*fn)(void *arg, struct nftnl_set_elem *e), void *arg)
 {
 	struct nftnl_set *s = must(nftnl_set_alloc());
 	struct nftnl_set_elems_iter *it;
@@ -140,10 +141,20 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 		it = must(nftnl_set_elems_iter_create(s));
 		for (e = nftnl_set_elems_iter_cur(it); e;
 		     e = nftnl_set_elems_iter_next(it))
-			sums_add(data, e);
+			fn(arg, e);
 		nftnl_set_elems_iter_destroy(it);
 	}
 	nftnl_set_free(s);
+}
+
+static void sum_one(void *arg, struct nftnl_set_elem *e)
+{
+	sums_add(arg, e);
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	nl_each_elem(nlh, sum_one, data);
 	return MNL_CB_OK;
 }
 

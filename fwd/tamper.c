@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +20,12 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "log.h"
+#include "nfsock.h"
 #include "tamper.h"
 #include "util.h"
 
 struct fw_tamper {
-	struct mnl_socket *nl;
-	struct fw_watch *watch;
+	struct fw_nfsock sock;
 	char *table;
 	fw_tamper_cb cb;
 	void *arg;
@@ -96,7 +95,7 @@ static void on_readable(void *arg, int fd, unsigned events)
 	(void)fd;
 	(void)events;
 	while (rounds--) {
-		ssize_t r = recv(mnl_socket_get_fd(t->nl), buf, sizeof(buf), 0);
+		ssize_t r = recv(mnl_socket_get_fd(t->sock.nl), buf, sizeof(buf), 0);
 
 		if (r < 0 && errno == ENOBUFS) {
 			/* Events were lost: whatever happened, resync. */
@@ -114,21 +113,15 @@ struct fw_tamper *tamper_open(struct fw_loop *loop, const char *table,
 			      fw_tamper_cb cb, void *arg)
 {
 	struct fw_tamper *t = xcalloc(1, sizeof(*t));
-	int group = NFNLGRP_NFTABLES, fd, e;
+	int group = NFNLGRP_NFTABLES, e;
 
 	t->table = xstrdup(table);
 	t->cb = cb;
 	t->arg = arg;
-	t->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!t->nl || mnl_socket_bind(t->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(t->nl, NETLINK_ADD_MEMBERSHIP, &group,
-				  sizeof(group)) < 0)
-		goto fail;
-	fd = mnl_socket_get_fd(t->nl);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-		goto fail;
-	t->watch = loop_watch_add(loop, fd, FW_EV_READ, on_readable, t);
-	if (!t->watch)
+	if (nfsock_open(&t->sock) < 0 ||
+	    mnl_socket_setsockopt(t->sock.nl, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0 ||
+	    nfsock_watch(&t->sock, loop, on_readable, t) < 0)
 		goto fail;
 	return t;
 fail:
@@ -142,10 +135,7 @@ void tamper_free(struct fw_tamper *t)
 {
 	if (!t)
 		return;
-	if (t->watch)
-		loop_watch_del(t->watch);
-	if (t->nl)
-		mnl_socket_close(t->nl);
+	nfsock_close(&t->sock);
 	free(t->table);
 	free(t);
 }
@@ -154,7 +144,7 @@ static void membership(struct fw_tamper *t, int opt)
 {
 	int group = NFNLGRP_NFTABLES;
 
-	if (t && mnl_socket_setsockopt(t->nl, opt, &group, sizeof(group)) < 0)
+	if (t && mnl_socket_setsockopt(t->sock.nl, opt, &group, sizeof(group)) < 0)
 		log_warn_errno("nftables events: group membership");
 }
 
