@@ -228,14 +228,38 @@ const char *json_suggest(const char *s, const char *const *names)
 	return bd <= limit ? best : NULL;
 }
 
+/* parent + sep + tail, without printf: the walker makes one per node. */
+static char *path_join(const char *parent, char sep, const char *tail,
+		       size_t tlen, const char *end)
+{
+	size_t plen = parent ? strlen(parent) : 0, elen = end ? strlen(end) : 0;
+	char *s = xmalloc(plen + 1 + tlen + elen + 1), *q = s;
+
+	memcpy(q, parent ? parent : "", plen);
+	q += plen;
+	if (sep)
+		*q++ = sep;
+	memcpy(q, tail, tlen);
+	q += tlen;
+	memcpy(q, end ? end : "", elen);
+	q[elen] = '\0';
+	return s;
+}
+
 char *json_path_key(const char *parent, const char *key)
 {
 	if (!parent || !parent[0])
 		return xstrdup(key);
-	return xasprintf("%s.%s", parent, key);
+	return path_join(parent, '.', key, strlen(key), NULL);
 }
 
 char *json_path_idx(const char *parent, size_t i)
 {
-	return xasprintf("%s[%zu]", parent ? parent : "", i);
+	char digits[24], *d = digits + sizeof(digits);
+
+	do
+		*--d = (char)('0' + i % 10);
+	while ((i /= 10));
+	return path_join(parent, '[', d, (size_t)(digits + sizeof(digits) - d),
+			 "]");
 }

@@ -383,6 +383,8 @@ void nftext_print(struct fw_buf *out, const struct fw_plan *plan,
 	for (size_t i = 0; i < plan->ncounters; i++) {
 		uint64_t pk = 0, by = 0;
 
+		if (plan->counters[i].in_elems)
+			continue;
 		if (counters)
 			counters(ctx, plan->counters[i].name, &pk, &by);
 		buf_printf(out,

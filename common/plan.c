@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "plan.h"
 #include "plan_int.h"
+#include "sha256.h"
 #include "util.h"
 
 size_t plan_keylen(const struct fw_match *m)
@@ -638,4 +639,119 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 	plan->chains = to_arena(b.a, plan->chains,
 				plan->nchains * sizeof(*plan->chains));
 	return plan;
+}
+
+/* --- digest ------------------------------------------------------------ */
+
+/* Planner version: bump when the same policy would plan differently. */
+#define PLAN_DIGEST_VERSION "fwd-plan-2"
+
+static void h_u32(struct fw_sha256 *c, uint32_t v)
+{
+	sha256_update(c, &v, sizeof(v));
+}
+
+static void h_str(struct fw_sha256 *c, const char *s)
+{
+	size_t n = s ? strlen(s) + 1 : 0;
+
+	h_u32(c, (uint32_t)n);
+	sha256_update(c, s ? s : "", n);
+}
+
+static void h_elems(struct fw_sha256 *c, const struct fw_elem *v, size_t n,
+		    size_t keylen)
+{
+	h_u32(c, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(c, v[i].lo, keylen);
+		sha256_update(c, v[i].hi, keylen);
+	}
+}
+
+static void h_rule(struct fw_sha256 *c, const struct fw_prule *r)
+{
+	h_u32(c, (uint32_t)r->nm);
+	for (size_t i = 0; i < r->nm; i++) {
+		const struct fw_match *m = &r->m[i];
+
+		h_u32(c, (uint32_t)m->kind << 8 | m->family);
+		h_str(c, m->str);
+		h_u32(c, m->mask);
+		h_str(c, m->set);
+		h_elems(c, m->elems, m->nelems, plan_keylen(m));
+	}
+	h_u32(c, (uint32_t)r->ns);
+	for (size_t i = 0; i < r->ns; i++) {
+		const struct fw_stmt *s = &r->s[i];
+
+		h_u32(c, (uint32_t)s->kind << 1 | s->over);
+		h_u32(c, s->rate);
+		h_u32(c, s->unit);
+		h_u32(c, s->burst);
+		h_str(c, s->prefix);
+		h_u32(c, (uint32_t)s->group);
+		h_str(c, s->counter);
+	}
+	h_u32(c, (uint32_t)r->verdict << 16 | (uint32_t)r->reject_family << 8 |
+		     r->family);
+	h_str(c, r->target);
+	h_str(c, r->comment);
+}
+
+void plan_digest(const struct fw_plan *p, char hex[65])
+{
+	struct fw_sha256 c;
+	uint8_t d[FW_SHA256_LEN];
+
+	sha256_init(&c);
+	h_str(&c, PLAN_DIGEST_VERSION);
+	h_str(&c, p->table);
+	h_u32(&c, (uint32_t)p->ncounters);
+	for (size_t i = 0; i < p->ncounters; i++) {
+		h_str(&c, p->counters[i].name);
+		h_u32(&c, p->counters[i].in_elems);
+	}
+	h_u32(&c, (uint32_t)p->nsets);
+	for (size_t i = 0; i < p->nsets; i++) {
+		const struct fw_pset *s = &p->sets[i];
+
+		h_str(&c, s->name);
+		h_u32(&c, (uint32_t)s->key << 1 | s->interval);
+		h_elems(&c, s->elems, s->nelems,
+			s->key == FW_KEY_IPV6 ? 16 : 4);
+	}
+	h_u32(&c, (uint32_t)p->nmaps);
+	for (size_t i = 0; i < p->nmaps; i++) {
+		const struct fw_pmap *m = &p->maps[i];
+		size_t alen = m->family == 6 ? 16 : 4;
+
+		h_str(&c, m->name);
+		h_u32(&c, (uint32_t)m->family << 1 | m->deny);
+		h_u32(&c, (uint32_t)m->nelems);
+		for (size_t j = 0; j < m->nelems; j++) {
+			const struct fw_pmelem *x = &m->elems[j];
+
+			sha256_update(&c, x->addr.lo, alen);
+			sha256_update(&c, x->addr.hi, alen);
+			h_u32(&c, (uint32_t)x->proto << 24 | x->verdict);
+			h_u32(&c, (uint32_t)x->plo << 16 | x->phi);
+			h_str(&c, x->target);
+			h_str(&c, x->rule);
+		}
+	}
+	h_u32(&c, (uint32_t)p->nchains);
+	for (size_t i = 0; i < p->nchains; i++) {
+		const struct fw_pchain *ch = &p->chains[i];
+
+		h_str(&c, ch->name);
+		h_u32(&c, (uint32_t)ch->base << 1 | ch->policy_drop);
+		h_u32(&c, (uint32_t)ch->hook);
+		h_u32(&c, (uint32_t)ch->priority);
+		h_u32(&c, (uint32_t)ch->nrules);
+		for (size_t j = 0; j < ch->nrules; j++)
+			h_rule(&c, &ch->rules[j]);
+	}
+	sha256_final(&c, d);
+	sha256_hex(d, hex);
 }

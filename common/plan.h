@@ -147,6 +147,12 @@ struct fw_pcounter {
 	const char *rule; /* FW_C_RULE: the policy rule's name */
 	enum fw_action action;
 	const char *path;
+	/*
+	 * No counter object: the rule lives in verdict maps and what it
+	 * counted is the sum of the counters of its elements (the elements
+	 * whose comment is the rule's name).
+	 */
+	bool in_elems;
 };
 
 /*
@@ -213,6 +219,12 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 				const struct fw_plan_opts *o,
 				struct fw_diags *d);
 void plan_free(struct fw_plan *plan);
+
+/*
+ * A digest of everything the plan puts in the kernel (counter values
+ * aside): equal digests, equal rulesets. Cheaper than hashing its text.
+ */
+void plan_digest(const struct fw_plan *plan, char hex[65]);
 
 /* Key length in bytes of a match's elements. */
 size_t plan_keylen(const struct fw_match *m);

@@ -580,6 +580,11 @@ bool planmap_chain(struct fw_builder *b, size_t ch, enum fw_chain_id cid)
 	m.target = xcalloc(c->nrules, sizeof(*m.target));
 	m.cnt = xcalloc(c->nrules, sizeof(*m.cnt));
 	rule_verdicts(&m);
+	/* build_chain added the chain's rule counters last, in file order;
+	 * a rule its elements answer for directly counts in them. */
+	for (size_t i = 0; i < c->nrules; i++)
+		b->plan->counters[b->plan->ncounters - c->nrules + i].in_elems =
+			m.in_map[i] && m.verdict[i] != FW_V_JUMP;
 	for (int deny = 1; deny >= 0; deny--)
 		for (int fi = 0; fi < 2; fi++)
 			maps[deny][fi] = build_map(&m, deny, fi);

@@ -686,6 +686,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 	static const char *const defaults[] = {"accept", "drop"};
 	struct fw_chain *ch = &w->p->chains[id];
 	const cJSON *def, *rules, *e;
+	char *rules_path;
 	size_t i = 0;
 	int dv;
 
@@ -721,9 +722,10 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 		free(p);
 		return;
 	}
+	rules_path = json_path_key(path, "rules");
 	cJSON_ArrayForEach(e, rules)
 	{
-		char *p = xasprintf("%s.rules[%zu]", path, i++);
+		char *p = json_path_idx(rules_path, i++);
 		struct fw_rule r = {0};
 
 		if (!cJSON_IsObject(e)) {
@@ -741,6 +743,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 					       (uint32_t)ch->nrules);
 		free(p);
 	}
+	free(rules_path);
 }
 
 /* ---- groups ---- */

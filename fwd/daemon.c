@@ -23,6 +23,10 @@
 #include "state.h"
 #include "util.h"
 
+/* Counter readings for rates, and the metrics textfile, this often. */
+#define SAMPLE_MS 5000
+#define TEXTFILE_MS 15000
+
 void daemon_ready_free(struct fw_ready *r)
 {
 	if (!r)
@@ -38,7 +42,6 @@ struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *doc,
 			   size_t len, const char *by, struct fw_diags *diags)
 {
 	struct fw_ready *r = xcalloc(1, sizeof(*r));
-	struct fw_buf text = {0};
 
 	r->doc = xmalloc(len + 1);
 	memcpy(r->doc, doc, len);
@@ -51,9 +54,7 @@ struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *doc,
 		daemon_ready_free(r);
 		return NULL;
 	}
-	nftext_print(&text, r->plan, NULL, NULL);
-	sha256_hex_of(text.s, text.len, r->plan_sha);
-	buf_free(&text);
+	plan_digest(r->plan, r->plan_sha);
 	state_meta_make(&r->meta, r->doc, len, by, time(NULL));
 	return r;
 }
@@ -168,7 +169,10 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	d->active = r;
 	if (res->kernel && !d->interleaved)
 		remember_genid(d);
-	daemon_sample(d);
+	/* A reading right after the reply: rates restart from the new
+	 * counters, and the client does not wait for a dump of them. */
+	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
+		daemon_sample(d);
 	daemon_write_textfile(d);
 	return 0;
 }
@@ -336,8 +340,6 @@ int daemon_reload(struct fw_daemon *d)
 
 /* Every few seconds: the newer reading becomes the older one. Rates are
  * per second over the last few seconds, whatever the client's pace. */
-#define SAMPLE_MS 5000
-#define TEXTFILE_MS 15000
 
 void daemon_sample(struct fw_daemon *d)
 {

@@ -24,7 +24,7 @@ struct fw_ready {
 	size_t len;
 	struct fw_policy *policy;
 	struct fw_plan *plan;
-	char plan_sha[FW_SHA256_HEX_LEN]; /* of the nft text of the plan */
+	char plan_sha[FW_SHA256_HEX_LEN]; /* plan_digest */
 	struct fw_state_meta meta;
 };
 

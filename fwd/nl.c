@@ -312,18 +312,29 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* A rule planned into a map counts in its elements as well. */
+/*
+ * A rule planned into a map counts in its elements: added to its named
+ * counter when it has one (a jump to its own chain), else a reading of its
+ * own under the same name. Takes the names of m.
+ */
 static void add_map_counts(struct counters *c, struct fw_counter_val *m,
 			   size_t nm)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct fw_counter_val *x =
-		    nl_counter_find(m, nm, c->v[i].name);
+	size_t named = c->n;
+
+	nl_counters_sort(c->v, named);
+	for (size_t i = 0; i < nm; i++) {
+		struct fw_counter_val *x =
+		    nl_counter_find(c->v, named, m[i].name);
 
 		if (x) {
-			c->v[i].packets += x->packets;
-			c->v[i].bytes += x->bytes;
+			x->packets += m[i].packets;
+			x->bytes += m[i].bytes;
+			continue;
 		}
+		xgrow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
+		c->v[c->n++] = m[i];
+		m[i].name = NULL;
 	}
 }
 
@@ -694,8 +705,10 @@ static void idx_counters(struct name_idx *x, const struct fw_plan *p)
 {
 	x->n = p->ncounters;
 	x->v = xmalloc((x->n + 1) * sizeof(*x->v));
-	for (size_t i = 0; i < x->n; i++)
-		x->v[i] = p->counters[i].name;
+	x->n = 0;
+	for (size_t i = 0; i < p->ncounters; i++)
+		if (!p->counters[i].in_elems)
+			x->v[x->n++] = p->counters[i].name;
 	qsort(x->v, x->n, sizeof(*x->v), cmp_str);
 }
 
@@ -778,53 +791,115 @@ static struct fw_counter_val *have_sorted(const struct have *h)
 }
 
 /*
- * The plan's counters. What the old maps' elements counted for a rule is
- * added to its named counter (replaced with the sum: counters cannot be
- * added to), so that replacing the maps loses no counts.
+ * What the rule of counter name counted before this transaction (its old
+ * named counter and its old map elements), taken out of h and have so
+ * that it is carried once.
  */
-static void tx_counters(struct fw_nl_tx *tx, const struct have *h)
+static bool take_old(struct have *h, struct fw_counter_val *have,
+		     const char *name, uint64_t pb[2])
+{
+	struct fw_counter_val *cv = nl_counter_find(h->carry, h->ncarry, name);
+	struct fw_counter_val *old = nl_counter_find(have, h->nctrs, name);
+
+	pb[0] = pb[1] = 0;
+	if (cv) {
+		pb[0] += cv->packets;
+		pb[1] += cv->bytes;
+		cv->packets = cv->bytes = 0;
+	}
+	if (old) {
+		pb[0] += old->packets;
+		pb[1] += old->bytes;
+		old->packets = old->bytes = 0;
+	}
+	return pb[0] || pb[1];
+}
+
+/*
+ * The plan's counter objects. What the old maps' elements counted for a
+ * rule is added to its named counter (replaced with the sum: counters
+ * cannot be added to), so that replacing the maps loses no counts.
+ */
+static void tx_counters(struct fw_nl_tx *tx, struct have *h,
+			struct fw_counter_val *have)
 {
 	const struct fw_plan *p = tx->plan;
-	struct fw_counter_val *have = h->ncarry ? have_sorted(h) : NULL;
 
 	for (size_t i = 0; i < p->ncounters; i++) {
 		const struct fw_pcounter *c = &p->counters[i];
+		bool existed = nl_counter_find(have, h->nctrs, c->name);
 		const struct fw_counter_val *cv =
 		    nl_counter_find(h->carry, h->ncarry, c->name);
-		const struct fw_counter_val *old;
 		uint64_t pb[2];
 
-		if (!cv || (!cv->packets && !cv->bytes)) {
+		if (c->in_elems)
+			continue;
+		if (!cv || (!cv->packets && !cv->bytes) ||
+		    !take_old(h, have, c->name, pb)) {
+			/* Without NLM_F_EXCL an existing counter stays. */
 			tx_counter(tx, NFT_MSG_NEWOBJ, c->name, c->path);
 			continue;
 		}
-		old = nl_counter_find(have, h->nctrs, c->name);
-		pb[0] = cv->packets + (old ? old->packets : 0);
-		pb[1] = cv->bytes + (old ? old->bytes : 0);
-		if (old)
+		if (existed)
 			tx_counter(tx, NFT_MSG_DELOBJ, c->name, c->path);
 		nl_tx_counter(tx, NFT_MSG_NEWOBJ, c->name, c->path, pb);
 	}
-	free(have);
 }
 
-static int tx_fill(struct fw_nl_tx *tx, const struct have *h,
-		   struct fw_diags *d)
+/*
+ * The initial counts of map m's elements, or NULL for none: a rule that
+ * counts in its elements starts its first element at what it counted
+ * before (in its old elements, or in its old named counter).
+ */
+static uint64_t (*map_carry(struct have *h, struct fw_counter_val *have,
+			    const struct fw_pmap *m))[2]
+{
+	uint64_t(*v)[2] = NULL;
+	const char *cname = policy_chain_name(m->chain);
+
+	if (!h->ncarry && !h->nctrs)
+		return NULL;
+	for (size_t i = 0; i < m->nelems; i++) {
+		char *name;
+		uint64_t pb[2];
+
+		if (m->elems[i].verdict == FW_V_JUMP)
+			continue;
+		name = xasprintf("%s_%s", cname, m->elems[i].rule);
+		if (take_old(h, have, name, pb)) {
+			if (!v)
+				v = xcalloc(m->nelems, sizeof(*v));
+			v[i][0] = pb[0];
+			v[i][1] = pb[1];
+		}
+		free(name);
+	}
+	return v;
+}
+
+static int tx_fill(struct fw_nl_tx *tx, struct have *h, struct fw_diags *d)
 {
 	const struct fw_plan *p = tx->plan;
+	struct fw_counter_val *have = have_sorted(h);
 	int r = 0;
 
 	tx_table(tx, h->exists, h->flags);
 	tx_clear(tx, h);
-	tx_counters(tx, h);
+	tx_counters(tx, h, have);
 	for (size_t i = 0; i < p->nsets; i++)
 		nl_build_set(tx, &p->sets[i], (uint32_t)i + 1);
 	for (size_t i = 0; i < p->nchains; i++)
 		tx_chain(tx, NFT_MSG_NEWCHAIN, p->chains[i].name, &p->chains[i],
 			 xasprintf("chain %s", p->chains[i].name));
 	/* After the chains that their elements jump to. */
-	for (size_t i = 0; i < p->nmaps; i++)
-		nl_build_map(tx, &p->maps[i], (uint32_t)(p->nsets + i) + 1);
+	for (size_t i = 0; i < p->nmaps; i++) {
+		uint64_t(*carry)[2] = map_carry(h, have, &p->maps[i]);
+
+		nl_build_map(tx, &p->maps[i], (uint32_t)(p->nsets + i) + 1,
+			     carry);
+		free(carry);
+	}
+	free(have);
 	for (size_t i = 0; i < p->nchains; i++) {
 		const struct fw_pchain *pc = &p->chains[i];
 

@@ -480,7 +480,6 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 {
 	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
 	struct nftnl_udata_buf *u = must(nftnl_udata_buf_alloc(NL_UDATA_MAX));
-	struct nftnl_expr *ctr = must(nftnl_expr_alloc("counter"));
 	uint8_t key[24];
 	size_t len;
 
@@ -502,17 +501,23 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 			   nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
+	/* The map's counter template gives every element a counter of its
+	 * own; one spelled out costs the kernel a parse and a second
+	 * allocation, so only elements that start above zero carry it. */
 	if (pk || by) {
+		struct nftnl_expr *ctr = must(nftnl_expr_alloc("counter"));
+
 		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, pk);
 		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, by);
+		nftnl_set_elem_add_expr(e, ctr);
 	}
-	nftnl_set_elem_add_expr(e, ctr);
 	nftnl_set_elem_add(o->cur, e);
 	if (++o->n == NL_ELEMS_PER_MSG)
 		elem_flush(o);
 }
 
-void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id)
+void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
+		  const uint64_t (*carry)[2])
 {
 	uint8_t fields[4] = {m->family == 6 ? 16 : 4, 1, 2, 0};
 	struct nftnl_set *s = set_ref(tx->plan->table, m->name, id);
@@ -530,7 +535,7 @@ void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id)
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, map_udata, sizeof(map_udata));
 	nftnl_set_add_expr(s, must(nftnl_expr_alloc("counter")));
 	set_send(tx, s, m->name, what);
-	nl_build_map_elems(tx, m, id, m->elems, m->nelems, NULL);
+	nl_build_map_elems(tx, m, id, m->elems, m->nelems, carry);
 	free(what);
 }
 

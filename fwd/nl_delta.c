@@ -348,13 +348,18 @@ static int cmp_cname(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const char **counter_names(const struct fw_plan *p)
+/* The names of p's counters (objects, or with elems, counted in map
+ * elements), sorted; their number in *n. */
+static const char **counter_names(const struct fw_plan *p, bool elems,
+				  size_t *n)
 {
 	const char **v = xmalloc((p->ncounters + 1) * sizeof(*v));
 
+	*n = 0;
 	for (size_t i = 0; i < p->ncounters; i++)
-		v[i] = p->counters[i].name;
-	qsort(v, p->ncounters, sizeof(*v), cmp_cname);
+		if (p->counters[i].in_elems == elems)
+			v[(*n)++] = p->counters[i].name;
+	qsort(v, *n, sizeof(*v), cmp_cname);
 	return v;
 }
 
@@ -368,12 +373,13 @@ static void counters_delta(struct fw_nl_tx *tx, const struct fw_plan *o,
 			   const struct fw_plan *n, bool add)
 {
 	const struct fw_plan *from = add ? n : o, *other = add ? o : n;
-	const char **names = counter_names(other);
+	size_t nn;
+	const char **names = counter_names(other, false, &nn);
 
 	for (size_t i = 0; i < from->ncounters; i++) {
 		const struct fw_pcounter *c = &from->counters[i];
 
-		if (!has_name(names, other->ncounters, c->name))
+		if (!c->in_elems && !has_name(names, nn, c->name))
 			nl_tx_counter(tx, add ? NFT_MSG_NEWOBJ : NFT_MSG_DELOBJ,
 				      c->name, c->path, NULL);
 	}
@@ -384,13 +390,14 @@ static void counters_delta(struct fw_nl_tx *tx, const struct fw_plan *o,
 static int carry_counters(struct fw_nl *nl, struct fw_nl_tx *tx,
 			  const struct fw_plan *n, struct carry *c)
 {
-	const char **names = counter_names(n);
+	size_t nn;
+	const char **names = counter_names(n, false, &nn);
 	int r = 0;
 
 	for (size_t i = 0; i < c->n && r == 0; i++) {
 		uint64_t pb[2];
 
-		if (!has_name(names, n->ncounters, c->v[i].name))
+		if (!has_name(names, nn, c->v[i].name))
 			continue;
 		r = counter_get(nl, n->table, c->v[i].name, pb);
 		if (r < 0)
@@ -404,11 +411,140 @@ static int carry_counters(struct fw_nl *nl, struct fw_nl_tx *tx,
 	return r;
 }
 
+/* --- rules that count in map elements ------------------------------------ */
+
+/* One element of a map as the kernel holds it: what it counted. */
+static int elem_get(struct fw_nl *nl, const char *table,
+		    const struct fw_pmap *m, const struct fw_pmelem *x,
+		    uint64_t pb[2])
+{
+	struct nlmsghdr *nlh =
+	    nl_req(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK);
+	struct nftnl_set *set = must(nftnl_set_alloc());
+	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct ekeys ks = {0};
+	uint8_t key[24];
+	size_t len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
+	int r;
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)len);
+	nftnl_set_elem_add(set, e);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	r = nl_query(nl, nlh, ekey_cb, &ks);
+	pb[0] = r == 0 && ks.n ? ks.v[0].pk : 0;
+	pb[1] = r == 0 && ks.n ? ks.v[0].by : 0;
+	free(ks.v);
+	return r;
+}
+
+/* Whether element x of map m counts for counter name "<chain>_<rule>". */
+static bool elem_counts_for(const struct fw_pmap *m, const struct fw_pmelem *x,
+			    const char *name)
+{
+	const char *cname = policy_chain_name(m->chain);
+	size_t clen = strlen(cname);
+
+	return x->verdict != FW_V_JUMP && !strncmp(name, cname, clen) &&
+	       name[clen] == '_' && !strcmp(name + clen + 1, x->rule);
+}
+
 struct delta {
 	struct evec *sdel, *sadd; /* per set */
 	struct mvec *mdel, *madd; /* per map */
+	uint64_t (**mcnt)[2];	  /* per map: initial counts of madd, or NULL */
 	struct carry carry;
 };
+
+/* The first element of name's rule in v[0..n) of map m, or -1. */
+static long elem_find(const struct fw_pmap *m, const struct fw_pmelem *v,
+		      size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (elem_counts_for(m, &v[i], name))
+			return (long)i;
+	return -1;
+}
+
+/* Adds pb to the initial counts of element ei of map mi's additions. */
+static void mcnt_add(struct delta *x, size_t mi, size_t ei,
+		     const uint64_t pb[2])
+{
+	if (!x->mcnt[mi])
+		x->mcnt[mi] = xcalloc(x->madd[mi].n, sizeof(*x->mcnt[mi]));
+	x->mcnt[mi][ei][0] += pb[0];
+	x->mcnt[mi][ei][1] += pb[1];
+}
+
+/*
+ * Puts what a rule's deleted elements counted into one of its elements:
+ * one being added if there is one, else one it keeps, deleted and added
+ * again with its own count plus the carried one. (A rule left with no
+ * element at all counts nothing any more.) Runs once the additions are
+ * final but for the re-added elements, which are added first.
+ */
+static int carry_elems(struct fw_nl *nl, const struct fw_plan *n,
+		       struct delta *x)
+{
+	size_t ne, nre = 0;
+	const char **elems = counter_names(n, true, &ne);
+	struct {
+		size_t mi, ei;
+		uint64_t pb[2];
+	} *re = xcalloc(x->carry.n + 1, sizeof(*re));
+	int r = 0;
+
+	/* Kept elements to re-add, before any mcnt array is sized. */
+	for (size_t c = 0; c < x->carry.n && r == 0; c++) {
+		const struct fw_counter_val *cv = &x->carry.v[c];
+		bool added = false;
+
+		if (!has_name(elems, ne, cv->name))
+			continue;
+		for (size_t mi = 0; mi < n->nmaps && !added; mi++)
+			added = elem_find(&n->maps[mi], x->madd[mi].v,
+					  x->madd[mi].n, cv->name) >= 0;
+		for (size_t mi = 0; mi < n->nmaps && !added; mi++) {
+			const struct fw_pmap *m = &n->maps[mi];
+			long k = elem_find(m, m->elems, m->nelems, cv->name);
+
+			if (k < 0)
+				continue;
+			r = elem_get(nl, n->table, m, &m->elems[k],
+				     re[nre].pb);
+			mvec_add(&x->mdel[mi], &m->elems[k]);
+			mvec_add(&x->madd[mi], &m->elems[k]);
+			re[nre].mi = mi;
+			re[nre++].ei = x->madd[mi].n - 1;
+			added = true;
+		}
+	}
+	for (size_t i = 0; i < nre; i++)
+		mcnt_add(x, re[i].mi, re[i].ei, re[i].pb);
+	for (size_t c = 0; c < x->carry.n && r == 0; c++) {
+		const struct fw_counter_val *cv = &x->carry.v[c];
+		const uint64_t pb[2] = {cv->packets, cv->bytes};
+
+		if (!has_name(elems, ne, cv->name))
+			continue;
+		for (size_t mi = 0; mi < n->nmaps; mi++) {
+			long k = elem_find(&n->maps[mi], x->madd[mi].v,
+					   x->madd[mi].n, cv->name);
+
+			if (k >= 0) {
+				mcnt_add(x, mi, (size_t)k, pb);
+				break;
+			}
+		}
+	}
+	free(re);
+	free(elems);
+	return r;
+}
 
 static void delta_free(struct delta *x, const struct fw_plan *p)
 {
@@ -422,6 +558,9 @@ static void delta_free(struct delta *x, const struct fw_plan *p)
 	}
 	free(x->sdel);
 	free(x->sadd);
+	for (size_t i = 0; x->mcnt && i < p->nmaps; i++)
+		free(x->mcnt[i]);
+	free(x->mcnt);
 	free(x->mdel);
 	free(x->madd);
 	nl_counters_free(x->carry.v, x->carry.n);
@@ -435,6 +574,7 @@ static int delta_make(struct fw_nl *nl, const struct fw_plan *o,
 	x->sadd = xcalloc(n->nsets + 1, sizeof(*x->sadd));
 	x->mdel = xcalloc(n->nmaps + 1, sizeof(*x->mdel));
 	x->madd = xcalloc(n->nmaps + 1, sizeof(*x->madd));
+	x->mcnt = xcalloc(n->nmaps + 1, sizeof(*x->mcnt));
 	for (size_t i = 0; i < n->nsets; i++)
 		set_delta(&o->sets[i], &n->sets[i], &x->sdel[i], &x->sadd[i]);
 	for (size_t i = 0; i < n->nmaps; i++) {
@@ -446,7 +586,7 @@ static int delta_make(struct fw_nl *nl, const struct fw_plan *o,
 		    carry_map(nl, o, &o->maps[i], &x->mdel[i], &x->carry) < 0)
 			return -1;
 	}
-	return 0;
+	return x->carry.n ? carry_elems(nl, n, x) : 0;
 }
 
 static int delta_fill(struct fw_nl *nl, struct fw_nl_tx *tx,
@@ -465,7 +605,8 @@ static int delta_fill(struct fw_nl *nl, struct fw_nl_tx *tx,
 	for (size_t i = 0; i < n->nmaps; i++) {
 		nl_build_map_del(tx, &n->maps[i], x->mdel[i].v, x->mdel[i].n);
 		nl_build_map_elems(tx, &n->maps[i], 0, x->madd[i].v,
-				   x->madd[i].n, NULL);
+				   x->madd[i].n,
+				   (const uint64_t(*)[2])x->mcnt[i]);
 	}
 	counters_delta(tx, o, n, false);
 	return 0;

@@ -43,6 +43,8 @@ int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
  * chain counts with the named counter itself. *v is malloc'ed, sorted by
  * name; free with nl_counters_free. 0, or -1/errno.
  */
+/* Sorts counter values by name, for nl_counter_find. */
+void nl_counters_sort(struct fw_counter_val *v, size_t n);
 int nl_map_counts(struct fw_nl *nl, const char *table,
 		  struct fw_counter_val **v, size_t *n);
 /* The entry of name in a list sorted by name, or NULL. */
@@ -98,8 +100,10 @@ void nl_tx_counter(struct fw_nl_tx *tx, uint16_t type, const char *name,
 uint32_t nl_build_set_id(const struct fw_nl_tx *tx, const char *name);
 /* Adds a named set of the plan and its elements; set id = index + 1. */
 void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *s, uint32_t id);
-/* Adds a verdict map of the plan with its elements; id as for sets. */
-void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id);
+/* Adds a verdict map of the plan with its elements; id as for sets;
+ * carry as for nl_build_map_elems. */
+void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
+		  const uint64_t (*carry)[2]);
 /*
  * Adds (or with del, deletes) elements v[0..n) of an existing named
  * interval set, each as its start and end elements.

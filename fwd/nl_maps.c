@@ -171,6 +171,12 @@ static int dump_elems(struct fw_nl *nl, const char *table, struct sums *s)
 	return nl_query(nl, nlh, elem_cb, s);
 }
 
+void nl_counters_sort(struct fw_counter_val *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_name);
+}
+
 /* Sorts by name and adds up entries of the same name. */
 static size_t sums_fold(struct fw_counter_val *v, size_t n)
 {

@@ -197,21 +197,38 @@ int state_load(const char *dir, const char *which, char **doc, size_t *len,
 	return 0;
 }
 
+/*
+ * dir/<from><ext> becomes dir/<to><ext> as well, by a second link to the
+ * same file (the new active file is written beside it, then renamed over
+ * it): the active file exists at every moment, and nothing is copied.
+ */
+static int link_as(const char *dir, const char *from, const char *to,
+		   const char *ext)
+{
+	char *src = state_path(dir, from, ext);
+	char *tmp = xasprintf("%s/%s%s.link", dir, to, ext);
+	char *dst = state_path(dir, to, ext);
+	int rc;
+
+	unlink(tmp);
+	rc = link(src, tmp);
+	if (rc == 0 && (rc = rename(tmp, dst)) < 0)
+		unlink(tmp);
+	free(src);
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
 /* previous := active (document, then metadata); nothing if no active. */
 static int state_rotate(const char *dir)
 {
-	struct fw_state_meta m;
-	size_t len;
-	char *doc;
-	int rc;
-
-	if (state_load(dir, "active", &doc, &len, &m) < 0)
+	if (link_as(dir, "active", "previous", ".json") < 0)
 		return errno == ENOENT ? 0 : -1;
-	rc = doc_write(dir, "previous", doc, len);
-	if (rc == 0)
-		rc = meta_write(dir, "previous", &m);
-	free(doc);
-	return rc;
+	if (link_as(dir, "active", "previous", ".meta.json") < 0 &&
+	    errno != ENOENT)
+		return -1;
+	return 0;
 }
 
 int state_commit(const char *dir, const char *doc, size_t len,

@@ -65,3 +65,34 @@ fwd_list srv >"$T_TMP/list"
 norm "$T_TMP/list" >"$T_TMP/list.n"
 norm "$T_TMP/want" >"$T_TMP/want.n"
 check "and back: the kernel holds exactly policy A" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+# C: one more rule that the maps cannot hold changes the chain, so the whole
+# table is replaced; the map rules' counts move into their new elements.
+s1=$(counter s1) s9=$(counter s9) s11=$(counter s11)
+sed 's|"rules": \[|"rules": [{"name": "extra", "proto": "tcp", "port": 2222, "iif": "eth9"},|' \
+	"$T_TMP/a.json" >"$T_TMP/c.json"
+nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-a"
+"$TOP/$BUILD/fwctl" apply "$T_TMP/c.json" >/dev/null
+nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-c"
+check "C replaced the chain" test "$(cat "$T_TMP/handles-a")" != "$(cat "$T_TMP/handles-c")"
+check "s9 has counted something before C ($s9)" test "$s9" -gt 0
+same "$(counter s9)" "$s9" "a replace keeps an untouched map rule's count ($s9)"
+same "$(counter s1)" "$s1" "a replace keeps s1's count ($s1)"
+same "$(counter s11)" "$s11" "a replace keeps s11's count ($s11)"
+# D: a rule that loses a source which counted, and keeps another: its kept
+# element is sent again carrying the lost element's count.
+sed 's|"s9", "proto": "tcp", "port": 7009, "from": "10.50.0.9"|"s9", "proto": "tcp", "port": 7009, "from": ["10.50.0.9", "10.50.0.8"]|' \
+	"$T_TMP/a.json" >"$T_TMP/d1.json"
+"$TOP/$BUILD/fwctl" apply "$T_TMP/d1.json" >/dev/null
+kill "$BG_PID"
+printf '%s\n' "10.50.0.8 192.0.2.1 7009 tcp open" >"$T_TMP/p3"
+lab_probes "$T_TMP/p3"
+lab_run_probes "D"
+s9=$(counter s9)
+check "s9 counted the probe from its second source ($s9)" test "$s9" -gt 1
+"$TOP/$BUILD/fwctl" apply "$T_TMP/a.json" >/dev/null
+same "$(counter s9)" "$s9" "a rule that lost a counted source keeps its count ($s9)"
+fwd_list srv >"$T_TMP/list"
+"$TOP/$BUILD/fwctl" compile "$T_TMP/a.json" >"$T_TMP/want"
+norm "$T_TMP/list" >"$T_TMP/list.n"
+norm "$T_TMP/want" >"$T_TMP/want.n"
+check "and the kernel holds exactly policy A again" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
