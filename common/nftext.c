@@ -315,6 +315,8 @@ static void print_set(struct fw_buf *out, const struct fw_pset *s)
 		   family == 6 ? "ipv6_addr" : "ipv4_addr");
 	if (s->interval)
 		buf_printf(out, "\t\tflags interval\n");
+	if (s->size)
+		buf_printf(out, "\t\tsize %u\n", s->size);
 	if (s->nelems) {
 		/* nft puts two IPv4 addresses on a line, IPv6 one. */
 		size_t per_line = family == 6 ? 1 : 2;

@@ -144,14 +144,20 @@ static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->key = fi ? FW_KEY_IPV6 : FW_KEY_IPV4;
-	s->interval = true;
 	s->path = g->path;
 	s->elems = arena_alloc(b->a, g->nflat * sizeof(*s->elems));
 	for (size_t i = 0; i < g->nflat; i++)
 		if (g->flat[i].family == (fi ? 6 : 4)) {
 			memcpy(s->elems[s->nelems].lo, g->flat[i].lo, 16);
 			memcpy(s->elems[s->nelems++].hi, g->flat[i].hi, 16);
+			/* Single addresses only: a hash set, which the kernel
+			 * fills and changes far faster than an interval one. */
+			if (memcmp(g->flat[i].lo, g->flat[i].hi, 16))
+				s->interval = true;
 		}
+	if (!s->interval && s->nelems >= FW_SET_SIZE_MIN)
+		for (s->size = FW_SET_SIZE_MIN; s->size < 2 * s->nelems;)
+			s->size *= 2;
 	return s->name;
 }
 
@@ -718,6 +724,7 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 
 		h_str(&c, s->name);
 		h_u32(&c, (uint32_t)s->key << 1 | s->interval);
+		h_u32(&c, s->size);
 		h_elems(&c, s->elems, s->nelems,
 			s->key == FW_KEY_IPV6 ? 16 : 4);
 	}

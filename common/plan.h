@@ -131,7 +131,8 @@ enum fw_keytype { FW_KEY_IPV4, FW_KEY_IPV6 };
 struct fw_pset {
 	const char *name; /* "<group>_v4" / "<group>_v6" */
 	enum fw_keytype key;
-	bool interval;	  /* always set for group sets */
+	bool interval;	  /* some element is a prefix or a range */
+	uint32_t size;	  /* a hash set's capacity ("size"), or 0 */
 	const char *path; /* "groups.app" */
 	struct fw_elem *elems;
 	size_t nelems;
@@ -210,6 +211,13 @@ struct fw_plan_opts {
 };
 
 #define FW_PLAN_MAP_MIN 17
+/*
+ * A hash set of at least this many addresses is declared with a size
+ * (twice its elements, rounded up to a power of two), so that the kernel
+ * sizes its table once instead of growing it while the elements come in.
+ * A delta that would overflow it is refused and the table replaced.
+ */
+#define FW_SET_SIZE_MIN 1024
 
 /* Builds the plan of a validated policy. NULL with diagnostics. */
 struct fw_plan *plan_build(const struct fw_policy *p, const char *table,

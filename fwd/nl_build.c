@@ -314,11 +314,27 @@ static void elem_put(struct elem_out *o, const uint8_t *key, size_t len,
 		elem_flush(o);
 }
 
-/*
- * Interval sets as nft sends them: a leading end element at 0 unless the
- * first range starts there, then each range as its start and an end
- * element at hi + 1 (none when hi is all ones: the range stays open).
- */
+/* One element: an address, or (interval) a range as its start element
+ * and an end element at hi + 1 (none when hi is all ones). */
+static void elem_range(struct elem_out *o, const struct fw_elem *e,
+		       size_t len, bool interval)
+{
+	uint8_t end[16];
+	bool open;
+
+	if (!interval) {
+		elem_put(o, e->lo, len, false, false);
+		return;
+	}
+	memcpy(end, e->hi, len);
+	open = !key_inc(end, len);
+	elem_put(o, e->lo, len, false, open);
+	if (!open)
+		elem_put(o, end, len, true, false);
+}
+
+/* A whole set as nft sends it; an interval set starts with an end
+ * element at 0 unless its first range starts there. */
 static void elems_add(struct elem_out *o, const struct fw_elem *v, size_t n,
 		      size_t len, bool interval)
 {
@@ -326,20 +342,8 @@ static void elems_add(struct elem_out *o, const struct fw_elem *v, size_t n,
 
 	if (interval && n && !key_zero(v[0].lo, len))
 		elem_put(o, zero, len, true, false);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t end[16];
-		bool open;
-
-		if (!interval) {
-			elem_put(o, v[i].lo, len, false, false);
-			continue;
-		}
-		memcpy(end, v[i].hi, len);
-		open = !key_inc(end, len);
-		elem_put(o, v[i].lo, len, false, open);
-		if (!open)
-			elem_put(o, end, len, true, false);
-	}
+	for (size_t i = 0; i < n; i++)
+		elem_range(o, &v[i], len, interval);
 	elem_flush(o);
 }
 
@@ -352,16 +356,8 @@ void nl_build_set_elems(struct fw_nl_tx *tx, const struct fw_pset *ps,
 			     what, 0,	     NULL,
 			     0,	   del};
 
-	for (size_t i = 0; i < n; i++) {
-		uint8_t end[16];
-		bool open;
-
-		memcpy(end, v[i].hi, len);
-		open = !key_inc(end, len);
-		elem_put(&o, v[i].lo, len, false, open);
-		if (!open)
-			elem_put(&o, end, len, true, false);
-	}
+	for (size_t i = 0; i < n; i++)
+		elem_range(&o, &v[i], len, ps->interval);
 	elem_flush(&o);
 	free(what);
 }
@@ -439,6 +435,8 @@ void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *ps, uint32_t id)
 			  ps->interval ? NFT_SET_INTERVAL : 0);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, k->dtype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, k->len);
+	if (ps->size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, ps->size);
 	set_udata(s, k, false, ps->interval);
 	set_send(tx, s, path, what);
 	elems_add(&o, ps->elems, ps->nelems, k->len, ps->interval);

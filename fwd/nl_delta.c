@@ -95,7 +95,8 @@ static bool same_shape(const struct fw_plan *o, const struct fw_plan *n)
 	for (size_t i = 0; i < n->nsets; i++)
 		if (strcmp(o->sets[i].name, n->sets[i].name) ||
 		    o->sets[i].key != n->sets[i].key ||
-		    o->sets[i].interval != n->sets[i].interval)
+		    o->sets[i].interval != n->sets[i].interval ||
+		    o->sets[i].size != n->sets[i].size)
 			return false;
 	for (size_t i = 0; i < n->nmaps; i++)
 		if (strcmp(o->maps[i].name, n->maps[i].name) ||

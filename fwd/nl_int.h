@@ -106,7 +106,7 @@ void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
 		  const uint64_t (*carry)[2]);
 /*
  * Adds (or with del, deletes) elements v[0..n) of an existing named
- * interval set, each as its start and end elements.
+ * set (of an interval set, each as its start and end elements).
  */
 void nl_build_set_elems(struct fw_nl_tx *tx, const struct fw_pset *s,
 			const struct fw_elem *v, size_t n, bool del);
