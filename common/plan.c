@@ -40,8 +40,29 @@ void plan_free(struct fw_plan *plan)
 {
 	if (!plan)
 		return;
+	plan_slim(plan);
 	arena_free(plan->arena);
 	free(plan);
+}
+
+size_t plan_set_elems(const struct fw_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nsets; i++)
+		n += plan->sets[i].nelems;
+	return n;
+}
+
+void plan_slim(struct fw_plan *plan)
+{
+	for (size_t i = 0; i < plan->nsets; i++) {
+		free(plan->sets[i].elems);
+		plan->sets[i].elems = NULL;
+		if (plan->sets[i].nelems)
+			plan->slim = true;
+		plan->sets[i].nelems = 0;
+	}
 }
 
 #define MAX_MATCHES 8
@@ -145,7 +166,7 @@ static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 	s->name = name;
 	s->key = fi ? FW_KEY_IPV6 : FW_KEY_IPV4;
 	s->path = g->path;
-	s->elems = arena_alloc(b->a, g->nflat * sizeof(*s->elems));
+	s->elems = xmalloc((g->nflat + 1) * sizeof(*s->elems));
 	for (size_t i = 0; i < g->nflat; i++)
 		if (g->flat[i].family == (fi ? 6 : 4)) {
 			memcpy(s->elems[s->nelems].lo, g->flat[i].lo, 16);

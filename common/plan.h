@@ -188,13 +188,14 @@ struct fw_plan {
 	const char *table;
 	struct fw_pcounter *counters; /* in policy order */
 	size_t ncounters;
-	struct fw_pset *sets;
+	struct fw_pset *sets; /* their elems are malloc'ed (plan_slim) */
 	size_t nsets;
 	struct fw_pmap *maps; /* after the sets, in creation order */
 	size_t nmaps;
 	struct fw_pchain *chains; /* base chains first, then rule chains */
 	size_t nchains;
 	struct fw_arena *arena; /* owns every string and array above */
+	bool slim; /* the sets' elements were let go (plan_slim) */
 };
 
 /*
@@ -227,6 +228,13 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 				const struct fw_plan_opts *o,
 				struct fw_diags *d);
 void plan_free(struct fw_plan *plan);
+/* The number of elements of the plan's named sets. */
+size_t plan_set_elems(const struct fw_plan *plan);
+/*
+ * Lets the sets' elements go: what stays describes the ruleset's shape
+ * and counters (status, metrics) but can no longer be sent or printed.
+ */
+void plan_slim(struct fw_plan *plan);
 
 /*
  * A digest of everything the plan puts in the kernel (counter values

@@ -26,6 +26,7 @@ struct walk {
 	struct fw_diags *d;
 	const char *file;
 	bool top;
+	const struct bulk *bulk; /* the long lists of the file being walked */
 	const char **group_names; /* every group of every file, NULL-ended */
 	size_t gcap, rcap[FW_NCHAINS];
 	/* Rule names seen so far: open addressing, "chain << 28 | index + 1"
@@ -92,28 +93,36 @@ static bool group_known(const struct walk *w, const char *name)
 
 /* ---- addresses: group members and from/to ---- */
 
-static bool addr_item(struct walk *w, const cJSON *v, const char *path,
-		      struct fw_addr_item *it)
+/* The path of item idx of the list at path (idx < 0: the value itself);
+ * made only for messages. */
+static char *item_path(const char *path, long idx)
 {
-	const char *s, *name;
+	return idx < 0 ? xstrdup(path) : json_path_idx(path, (size_t)idx);
+}
+
+#define item_diag(w, path, idx, ...)                                          \
+	do {                                                                  \
+		char *p_ = item_path(path, idx);                              \
+		diags_add((w)->d, (w)->file, p_, __VA_ARGS__);                \
+		free(p_);                                                     \
+	} while (0)
+
+static bool addr_str(struct walk *w, const char *s, const char *path,
+		     long idx, struct fw_addr_item *it)
+{
+	const char *name;
 	char *err;
 
-	if (!cJSON_IsString(v)) {
-		expected(w, path, "an address, prefix, range or group name", v);
-		return false;
-	}
-	s = v->valuestring;
-	it->path = arena_strdup(w->a, path);
 	if (addr_parse(s, &it->r, &err) == 0)
 		return true;
 	if (err) {
-		diags_add(w->d, w->file, path, "%s", err);
+		item_diag(w, path, idx, "%s", err);
 		free(err);
 		return false;
 	}
 	name = s[0] == '@' ? s + 1 : s;
 	if (!valid_name(name, true)) {
-		diags_add(w->d, w->file, path,
+		item_diag(w, path, idx,
 			  "\"%s\" is neither an address, a prefix, a range nor "
 			  "a group name (DNS names are not supported)",
 			  s);
@@ -123,27 +132,49 @@ static bool addr_item(struct walk *w, const cJSON *v, const char *path,
 		const char *near = json_suggest(name, w->group_names);
 
 		if (near)
-			diags_add(w->d, w->file, path,
+			item_diag(w, path, idx,
 				  "unknown group \"%s\" (did you mean \"%s\"?)",
 				  name, near);
 		else
-			diags_add(w->d, w->file, path, "unknown group \"%s\"",
-				  name);
+			item_diag(w, path, idx, "unknown group \"%s\"", name);
 		return false;
 	}
 	it->group = arena_strdup(w->a, name);
 	return true;
 }
 
+static bool addr_item(struct walk *w, const cJSON *v, const char *path,
+		      long idx, struct fw_addr_item *it)
+{
+	if (!cJSON_IsString(v)) {
+		char *p = item_path(path, idx);
+
+		expected(w, p, "an address, prefix, range or group name", v);
+		free(p);
+		return false;
+	}
+	return addr_str(w, v->valuestring, path, idx, it);
+}
+
 static void addr_list(struct walk *w, const cJSON *v, const char *path,
 		      struct fw_addr_list *l, bool allow_empty)
 {
+	const struct bulk_list *bl = bulk_get(w->bulk, v);
 	const cJSON *e;
-	size_t i = 0, cap = 0;
+	size_t i = 0;
 
+	if (bl) {
+		/* A long list of strings, kept out of the tree (bulk.h). */
+		l->v = xcalloc(bl->n, sizeof(*l->v));
+		for (i = 0; i < bl->n; i++)
+			if (addr_str(w, bulk_str(bl, i), path, (long)i,
+				     &l->v[l->n]))
+				l->n++;
+		return;
+	}
 	if (cJSON_IsString(v)) {
 		l->v = xcalloc(1, sizeof(*l->v));
-		if (addr_item(w, v, path, &l->v[0]))
+		if (addr_item(w, v, path, -1, &l->v[0]))
 			l->n = 1;
 		return;
 	}
@@ -157,15 +188,12 @@ static void addr_list(struct walk *w, const cJSON *v, const char *path,
 			  "empty list (leave the key out to match any address)");
 		return;
 	}
+	l->v = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*l->v));
 	cJSON_ArrayForEach(e, v)
 	{
-		char *p = json_path_idx(path, i++);
-
-		xgrow((void **)&l->v, &cap, l->n, sizeof(*l->v));
 		memset(&l->v[l->n], 0, sizeof(l->v[0]));
-		if (addr_item(w, e, p, &l->v[l->n]))
+		if (addr_item(w, e, path, (long)i++, &l->v[l->n]))
 			l->n++;
-		free(p);
 	}
 }
 
@@ -812,6 +840,32 @@ static void flat_add(struct fw_group *g, size_t *cap,
 	g->flat[g->nflat++] = *r;
 }
 
+static bool literals_only(const struct fw_group *g)
+{
+	for (size_t i = 0; i < g->items.n; i++)
+		if (g->items.v[i].group)
+			return false;
+	return true;
+}
+
+/*
+ * A group of addresses only (the big ones): its members become its flat
+ * list in place, each range moved down over the item array (a range is
+ * smaller than an item, so no item is overwritten before it is read).
+ */
+static void items_to_flat(struct fw_group *g)
+{
+	struct fw_addr_range *flat = (struct fw_addr_range *)g->items.v;
+	size_t n = g->items.n;
+
+	for (size_t i = 0; i < n; i++)
+		memmove(&flat[i], &g->items.v[i].r, sizeof(*flat));
+	g->flat = n ? xrealloc(flat, n * sizeof(*flat)) : (free(flat), NULL);
+	g->nflat = n;
+	g->items.v = NULL;
+	g->items.n = 0;
+}
+
 /* Flattens group references depth-first; state 1 = on the stack. */
 static int resolve_group(struct walk *w, struct fw_group *g, char *state,
 			 struct fw_buf *trail)
@@ -828,6 +882,14 @@ static int resolve_group(struct walk *w, struct fw_group *g, char *state,
 	}
 	state[idx] = 1;
 	buf_printf(trail, "%s -> ", g->name);
+	if (literals_only(g)) {
+		items_to_flat(g);
+		trail->len = mark;
+		trail->s[mark] = '\0';
+		g->nflat = addr_normalize(g->flat, g->nflat);
+		state[idx] = 2;
+		return 0;
+	}
 	for (size_t i = 0; i < g->items.n; i++) {
 		const struct fw_addr_item *it = &g->items.v[i];
 		struct fw_group *ref;
@@ -1056,6 +1118,7 @@ static void walk_file(struct walk *w, const struct fw_src *src,
 
 	w->file = src->name;
 	w->top = src->top;
+	w->bulk = &src->bulk;
 	if (!cJSON_IsObject(root)) {
 		expected(w, NULL, "a JSON object", root);
 		return;
@@ -1103,8 +1166,10 @@ static struct fw_policy *policy_new(void)
 	return p;
 }
 
-static struct fw_policy *from_sources(const struct fw_srcs *s,
-				      bool includes_ok, struct fw_diags *d)
+/* Walks the files; keep_lists: leave their long lists (bulk.h) for
+ * bundling, else let them go before the groups are resolved. */
+static struct fw_policy *from_sources(struct fw_srcs *s, bool includes_ok,
+				      bool keep_lists, struct fw_diags *d)
 {
 	size_t before = d->n + d->dropped;
 	struct walk w = {.d = d};
@@ -1112,8 +1177,11 @@ static struct fw_policy *from_sources(const struct fw_srcs *s,
 	w.p = policy_new();
 	w.a = w.p->arena;
 	collect_group_names(&w, s);
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		walk_file(&w, &s->v[i], includes_ok);
+		if (!keep_lists)
+			bulk_free(&s->v[i].bulk);
+	}
 	resolve_groups(&w);
 	free(w.group_names);
 	free(w.names);
@@ -1126,19 +1194,19 @@ static struct fw_policy *from_sources(const struct fw_srcs *s,
 
 /* Loads and validates; on success *srcs holds the files (for bundling). */
 static struct fw_policy *load_validated(const char *path, struct fw_srcs *s,
-					struct fw_diags *d)
+					bool keep_lists, struct fw_diags *d)
 {
 	if (source_load_file(path, s, d) == 0)
-		return from_sources(s, true, d);
+		return from_sources(s, true, keep_lists, d);
 	/* Still report what is wrong in the files that did load. */
-	policy_free(from_sources(s, true, d));
+	policy_free(from_sources(s, true, keep_lists, d));
 	return NULL;
 }
 
 struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
 {
 	struct fw_srcs s;
-	struct fw_policy *p = load_validated(path, &s, d);
+	struct fw_policy *p = load_validated(path, &s, false, d);
 
 	source_free(&s);
 	return p;
@@ -1151,7 +1219,7 @@ struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
 	struct fw_policy *p = NULL;
 
 	if (source_load_text(name, text, len, &s, d) == 0)
-		p = from_sources(&s, false, d);
+		p = from_sources(&s, false, false, d);
 	source_free(&s);
 	return p;
 }
@@ -1159,7 +1227,7 @@ struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
 char *policy_bundle_file(const char *path, struct fw_diags *d)
 {
 	struct fw_srcs s;
-	struct fw_policy *p = load_validated(path, &s, d);
+	struct fw_policy *p = load_validated(path, &s, true, d);
 	char *out = p ? source_bundle(&s) : NULL;
 
 	policy_free(p);
@@ -1175,6 +1243,17 @@ static void rule_free(struct fw_rule *r)
 	free(r->to.v);
 	free(r->iif);
 	free(r->oif);
+}
+
+void policy_drop_members(struct fw_policy *p)
+{
+	for (size_t i = 0; p && i < p->ngroups; i++) {
+		free(p->groups[i].items.v);
+		free(p->groups[i].flat);
+		p->groups[i].items.v = NULL;
+		p->groups[i].flat = NULL;
+		p->groups[i].items.n = p->groups[i].nflat = 0;
+	}
 }
 
 void policy_free(struct fw_policy *p)

@@ -35,7 +35,6 @@ struct fw_port_range {
 struct fw_addr_item {
 	char *group; /* referenced group name, or NULL for a literal */
 	struct fw_addr_range r;
-	char *path;
 };
 
 struct fw_addr_list {
@@ -128,6 +127,9 @@ struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
  */
 char *policy_bundle_file(const char *path, struct fw_diags *d);
 void policy_free(struct fw_policy *p);
+/* Lets the groups' members go once the policy is planned (the names,
+ * rules and options stay). */
+void policy_drop_members(struct fw_policy *p);
 
 const char *policy_chain_name(enum fw_chain_id c);
 const char *policy_action_name(enum fw_action a);

@@ -27,12 +27,12 @@ struct loader {
 };
 
 static void src_add(struct loader *l, char *name, char *real, cJSON *root,
-		    bool top)
+		    bool top, const struct bulk *bulk)
 {
 	struct fw_srcs *s = l->s;
 
 	xgrow((void **)&s->v, &l->cap, s->n, sizeof(*s->v));
-	s->v[s->n++] = (struct fw_src){name, real, root, top};
+	s->v[s->n++] = (struct fw_src){name, real, root, top, *bulk};
 }
 
 /* "dir/of/including.json" + "groups.json" -> "dir/of/groups.json" */
@@ -129,6 +129,7 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		    const char *path)
 {
 	char *real = realpath(name, NULL), *text, *err;
+	struct bulk bulk;
 	size_t len;
 	cJSON *root;
 
@@ -150,7 +151,7 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		l->failed = 1;
 		return -1;
 	}
-	root = json_parse(text, len, &err);
+	root = bulk_parse(text, len, &bulk, &err);
 	free(text);
 	if (!root) {
 		diags_add(l->d, name, NULL, "%s", err);
@@ -163,7 +164,7 @@ static int load_one(struct loader *l, const char *name, const char *from,
 	l->names[l->depth++] = name;
 	load_includes(l, name, root);
 	l->depth--;
-	src_add(l, xstrdup(name), real, root, from == NULL);
+	src_add(l, xstrdup(name), real, root, from == NULL, &bulk);
 	return 0;
 }
 
@@ -181,7 +182,8 @@ int source_load_text(const char *name, const char *text, size_t len,
 		     struct fw_srcs *s, struct fw_diags *d)
 {
 	char *err;
-	cJSON *root = json_parse(text, len, &err);
+	struct bulk bulk;
+	cJSON *root = bulk_parse(text, len, &bulk, &err);
 
 	s->v = NULL;
 	s->n = 0;
@@ -191,7 +193,8 @@ int source_load_text(const char *name, const char *text, size_t len,
 		return -1;
 	}
 	s->v = xcalloc(1, sizeof(*s->v));
-	s->v[0] = (struct fw_src){xstrdup(name), xstrdup(name), root, true};
+	s->v[0] = (struct fw_src){xstrdup(name), xstrdup(name), root, true,
+				  bulk};
 	s->n = 1;
 	return 0;
 }
@@ -202,6 +205,7 @@ void source_free(struct fw_srcs *s)
 		free(s->v[i].name);
 		free(s->v[i].real);
 		cJSON_Delete(s->v[i].root);
+		bulk_free(&s->v[i].bulk);
 	}
 	free(s->v);
 	s->v = NULL;
@@ -247,6 +251,9 @@ char *source_bundle(const struct fw_srcs *s)
 	cJSON *out = cJSON_CreateObject(), *groups;
 	char *text;
 
+	/* The long lists go back into the trees that are printed. */
+	for (size_t i = 0; i < s->n; i++)
+		bulk_expand(s->v[i].root, &s->v[i].bulk);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].top)
 			top = s->v[i].root;

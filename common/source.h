@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bulk.h"
 #include "diag.h"
 
 struct fw_src {
@@ -18,6 +19,7 @@ struct fw_src {
 	char *real; /* canonical path, for cycles and duplicates */
 	cJSON *root;
 	bool top; /* the main policy file */
+	struct bulk bulk; /* the long lists of root (bulk.h) */
 };
 
 struct fw_srcs {

@@ -178,11 +178,24 @@ static void apply_failed(struct fw_daemon *d, const struct fw_peer *peer,
 		d->apply_failed++;
 }
 
+/*
+ * The request's policy text, taken out of the request (which is freed
+ * after the reply, without it): a big policy is not held twice.
+ */
+static char *take_policy(const cJSON *req)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "policy");
+	char *doc = p->valuestring;
+
+	p->valuestring = NULL;
+	return doc;
+}
+
 static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		    cJSON *reply)
 {
 	struct fw_daemon *d = ctx;
-	const char *doc;
+	char *doc;
 	struct apply_result res;
 	struct fw_diags diags;
 	struct fw_ready *r;
@@ -198,7 +211,7 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 				  d->pending.sha256);
 		return;
 	}
-	doc = cJSON_GetObjectItemCaseSensitive(req, "policy")->valuestring;
+	doc = take_policy(req);
 	diags_init(&diags);
 	r = daemon_ready_new(d, doc, strlen(doc), peer->name, &diags);
 	if (!r) {
@@ -295,6 +308,7 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	struct fw_diags diags;
 	struct fw_ready *r;
 	cJSON *changes;
+	char *text;
 	size_t n;
 
 	if (!cJSON_IsString(doc)) {
@@ -304,16 +318,28 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		return;
 	}
 	diags_init(&diags);
-	r = daemon_ready_new(d, doc->valuestring, strlen(doc->valuestring),
-			     peer->name, &diags);
+	text = take_policy(req);
+	r = daemon_ready_new(d, text, strlen(text), peer->name, &diags);
 	if (!r) {
 		proto_reply_error(reply, FW_CODE_FAIL, "invalid policy");
 		proto_reply_add_diags(reply, &diags);
 		diags_free(&diags);
 		return;
 	}
-	if (d->active)
-		nftext_print(&old, d->active->plan, NULL, NULL);
+	if (d->active) {
+		bool tmp;
+		struct fw_ready *full = daemon_full(d, &tmp);
+
+		if (!full) {
+			proto_reply_error(reply, FW_CODE_FAIL,
+					  "cannot read the active policy back");
+			daemon_ready_free(r);
+			diags_free(&diags);
+			return;
+		}
+		nftext_print(&old, full->plan, NULL, NULL);
+		daemon_full_put(full, tmp);
+	}
 	nftext_print(&new, r->plan, NULL, NULL);
 	n = plandiff(old.s, new.s, &out);
 	proto_reply_ok(reply);
@@ -436,6 +462,10 @@ static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	struct fw_daemon *d = ctx;
 	struct fw_buf text = {0};
 	struct fw_counters c = {0};
+	struct fw_ready *full;
+	size_t len;
+	char *doc;
+	bool tmp;
 
 	(void)peer;
 	(void)req;
@@ -446,11 +476,23 @@ static void h_show(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		cJSON_AddNullToObject(reply, "ruleset");
 		return;
 	}
+	full = daemon_full(d, &tmp);
+	doc = daemon_active_doc(d, &len);
 	read_now(d, &c);
-	nftext_print(&text, d->active->plan, counter_lookup, &c);
+	if (full)
+		nftext_print(&text, full->plan, counter_lookup, &c);
 	counters_free(&c);
-	cJSON_AddStringToObject(reply, "policy", d->active->doc);
+	daemon_full_put(full, tmp);
+	if (!full || !doc) {
+		proto_reply_error(reply, FW_CODE_FAIL,
+				  "cannot read the active policy back");
+		free(doc);
+		buf_free(&text);
+		return;
+	}
+	cJSON_AddStringToObject(reply, "policy", doc);
 	cJSON_AddStringToObject(reply, "ruleset", text.s);
+	free(doc);
 	buf_free(&text);
 }
 

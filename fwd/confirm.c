@@ -101,7 +101,6 @@ int daemon_rollback(struct fw_daemon *d, const char *by,
 		len = strlen(doc);
 	}
 	r = daemon_ready_new(d, doc, len, by, diags);
-	free(doc);
 	if (!r || daemon_apply(d, r, 0, diags, &res) < 0)
 		return -1;
 	if (d->has_pending)

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,69 @@
 #define SAMPLE_MS 5000
 #define TEXTFILE_MS 15000
 
+static void log_diags(const char *what, const struct fw_diags *diags)
+{
+	for (size_t i = 0; i < diags->n; i++) {
+		char *s = diag_format(&diags->v[i]);
+
+		log_warn("%s: %s", what, s);
+		free(s);
+	}
+}
+
+char *daemon_active_doc(const struct fw_daemon *d, size_t *len)
+{
+	char *doc;
+
+	if (!d->active)
+		return NULL;
+	if (d->active->doc) {
+		*len = d->active->len;
+		return xstrdup(d->active->doc);
+	}
+	if (state_load(d->cfg.statedir, "active", &doc, len, NULL) < 0) {
+		log_warn_errno("cannot read the active policy in %s",
+			       d->cfg.statedir);
+		return NULL;
+	}
+	return doc;
+}
+
+struct fw_ready *daemon_full(struct fw_daemon *d, bool *tmp)
+{
+	struct fw_diags diags;
+	struct fw_ready *r;
+	size_t len;
+	char *doc;
+
+	*tmp = false;
+	if (!d->active || !d->active->plan->slim)
+		return d->active;
+	doc = daemon_active_doc(d, &len);
+	if (!doc)
+		return NULL;
+	diags_init(&diags);
+	r = daemon_ready_new(d, doc, len, d->active->meta.applied_by, &diags);
+	if (r && strcmp(r->plan_sha, d->active->plan_sha)) {
+		log_warn("the policy saved in %s is not the active one",
+			 d->cfg.statedir);
+		daemon_ready_free(r);
+		r = NULL;
+	}
+	log_diags("the saved policy", &diags);
+	diags_free(&diags);
+	*tmp = r != NULL;
+	return r;
+}
+
+void daemon_full_put(struct fw_ready *r, bool tmp)
+{
+	if (tmp) {
+		daemon_ready_free(r);
+		malloc_trim(0);
+	}
+}
+
 void daemon_ready_free(struct fw_ready *r)
 {
 	if (!r)
@@ -38,14 +102,12 @@ void daemon_ready_free(struct fw_ready *r)
 }
 
 /* Parses and plans a self-contained document; NULL with diagnostics. */
-struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *doc,
+struct fw_ready *daemon_ready_new(const struct fw_daemon *d, char *doc,
 			   size_t len, const char *by, struct fw_diags *diags)
 {
 	struct fw_ready *r = xcalloc(1, sizeof(*r));
 
-	r->doc = xmalloc(len + 1);
-	memcpy(r->doc, doc, len);
-	r->doc[len] = '\0';
+	r->doc = doc;
 	r->len = len;
 	r->policy = policy_parse("policy", r->doc, len, diags);
 	if (r->policy)
@@ -98,16 +160,6 @@ static bool kernel_current(struct fw_daemon *d, const struct fw_ready *r)
 	return nl_table_exists(d->nl, d->cfg.table) == 1;
 }
 
-static void log_diags(const char *what, const struct fw_diags *diags)
-{
-	for (size_t i = 0; i < diags->n; i++) {
-		char *s = diag_format(&diags->v[i]);
-
-		log_warn("%s: %s", what, s);
-		free(s);
-	}
-}
-
 static void on_tamper(void *arg, uint32_t pid, const char *comm);
 
 /*
@@ -137,18 +189,36 @@ static int kernel_apply(struct fw_daemon *d, const struct fw_plan *plan,
 	return r;
 }
 
+/* Once the active policy is in the kernel: a big plan lets its set
+ * elements go, and what parsing and planning used goes back to the
+ * system, so that fwd's idle memory does not depend on the policy. */
+static void settle(struct fw_daemon *d)
+{
+	if (d->active) {
+		policy_drop_members(d->active->policy);
+		if (plan_set_elems(d->active->plan) >= FW_SLIM_MIN)
+			plan_slim(d->active->plan);
+	}
+	malloc_trim(0);
+}
+
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res)
 {
 	bool same_doc = d->active && d->active->len == r->len &&
-			!memcmp(d->active->doc, r->doc, r->len);
+			!strcmp(d->active->meta.sha256, r->meta.sha256);
 
+	/* Group members are planned and checked (guard): let them go before
+	 * the batch is built. */
+	policy_drop_members(r->policy);
 	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
 	res->kernel = !kernel_current(d, r);
 	d->interleaved = false;
 	if (res->kernel &&
 	    kernel_apply(d, r->plan,
-			 d->genid_known && d->active ? d->active->plan : NULL,
+			 d->genid_known && d->active && !d->active->plan->slim
+				 ? d->active->plan
+				 : NULL,
 			 flags, diags) < 0) {
 		daemon_ready_free(r);
 		d->apply_failed++;
@@ -163,12 +233,18 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	if (!same_doc &&
 	    state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
 		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
+	else if (r->len > FW_DOC_KEEP_MAX) {
+		/* Saved: read back from STATEDIR when asked for. */
+		free(r->doc);
+		r->doc = NULL;
+	}
 	if (same_doc)
 		r->meta = d->active->meta; /* applied_at stays the first one */
 	daemon_ready_free(d->active);
 	d->active = r;
 	if (res->kernel && !d->interleaved)
 		remember_genid(d);
+	settle(d);
 	/* A reading right after the reply: rates restart from the new
 	 * counters, and the client does not wait for a dump of them. */
 	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
@@ -271,6 +347,7 @@ static int start_with(struct fw_daemon *d, struct fw_ready *r)
 			log_diags("cannot take ownership of the table", &diags);
 		diags_free(&diags);
 		remember_genid(d);
+		settle(d);
 		log_info("adopted table inet %s as it is (policy %s, "
 			 "generation %u)",
 			 d->cfg.table, r->meta.sha256, now);
@@ -308,7 +385,6 @@ int daemon_start(struct fw_daemon *d)
 	}
 	diags_init(&diags);
 	r = daemon_ready_new(d, doc, len, meta.applied_by, &diags);
-	free(doc);
 	if (!r) {
 		log_diags("the saved policy is invalid", &diags);
 		diags_free(&diags);
@@ -322,18 +398,25 @@ int daemon_start(struct fw_daemon *d)
 int daemon_reload(struct fw_daemon *d)
 {
 	struct fw_diags diags;
+	struct fw_ready *full;
+	bool tmp;
 	int rc;
 
 	if (!d->active)
 		return daemon_start(d);
+	full = daemon_full(d, &tmp);
+	if (!full)
+		return -1;
 	d->genid_known = false; /* force a transaction */
+	d->interleaved = false;
 	diags_init(&diags);
-	rc = nl_apply(d->nl, d->active->plan, 0, &diags);
+	rc = kernel_apply(d, full->plan, NULL, 0, &diags);
 	if (rc < 0)
 		log_diags("reload failed", &diags);
-	else
+	else if (!d->interleaved)
 		remember_genid(d);
 	diags_free(&diags);
+	daemon_full_put(full, tmp);
 	log_info("reloaded policy %s", d->active->meta.sha256);
 	return rc;
 }
@@ -390,6 +473,8 @@ static void on_restore(void *arg)
 {
 	struct fw_daemon *d = arg;
 	struct fw_diags diags;
+	struct fw_ready *full;
+	bool tmp;
 
 	uint32_t now;
 
@@ -400,10 +485,13 @@ static void on_restore(void *arg)
 	if (!d->tamper_pid && d->genid_known &&
 	    nl_genid(d->nl, &now) == 0 && now == d->genid)
 		return;
+	full = daemon_full(d, &tmp);
+	if (!full)
+		return;
 	d->interleaved = false;
 	diags_init(&diags);
-	if (kernel_apply(d, d->active->plan,
-			 d->genid_known ? d->active->plan : NULL, 0,
+	if (kernel_apply(d, full->plan,
+			 d->genid_known && !tmp ? full->plan : NULL, 0,
 			 &diags) < 0) {
 		log_diags("cannot restore the table", &diags);
 	} else {
@@ -422,6 +510,7 @@ static void on_restore(void *arg)
 		daemon_write_textfile(d);
 	}
 	diags_free(&diags);
+	daemon_full_put(full, tmp);
 }
 
 static void on_tamper(void *arg, uint32_t pid, const char *comm)

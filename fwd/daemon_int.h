@@ -54,15 +54,39 @@ struct fw_daemon {
 	char tamper_comm[32];
 };
 
+/* An active policy text longer than this is not kept in memory once
+ * saved: show and rollback read it back from STATEDIR. */
+#define FW_DOC_KEEP_MAX (256 * 1024)
+/*
+ * An active plan with this many set elements or more lets them go once
+ * they are in the kernel, so that fwd's idle memory does not grow with
+ * its groups; the next apply replaces the table instead of sending a
+ * delta, and show, diff and repairs plan the saved policy again.
+ */
+#define FW_SLIM_MIN 250000
+
 struct apply_result {
 	bool changed; /* the ruleset differs from the active one */
 	bool kernel;  /* a transaction was sent */
 };
 
-/* Parses and plans a self-contained document; NULL with diagnostics. */
-struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *doc,
+/* Parses and plans a self-contained document (malloc'ed, NUL-terminated
+ * at len; taken over, even on failure); NULL with diagnostics. */
+struct fw_ready *daemon_ready_new(const struct fw_daemon *d, char *doc,
 			   size_t len, const char *by, struct fw_diags *diags);
 void daemon_ready_free(struct fw_ready *r);
+/*
+ * The active policy with its whole plan: d->active itself, or when its
+ * plan is slim, the saved policy planned again (*tmp set: free it with
+ * daemon_ready_free). NULL when there is none or it cannot be read.
+ */
+struct fw_ready *daemon_full(struct fw_daemon *d, bool *tmp);
+/* Done with what daemon_full gave: a temporary one is freed, and the
+ * memory it took goes back to the system. */
+void daemon_full_put(struct fw_ready *r, bool tmp);
+/* The active policy's text (malloc'ed), from memory or STATEDIR; NULL if
+ * neither has it. */
+char *daemon_active_doc(const struct fw_daemon *d, size_t *len);
 /*
  * Applies r (taking ownership) and makes it active. flags: FW_NL_DRY_RUN.
  * -1 with diagnostics when the kernel refuses; nothing changes then.

@@ -248,7 +248,9 @@ static void dispatch_call(struct fw_client *c, const struct fw_cmd *cmd,
 	}
 }
 
-static void dispatch(struct fw_client *c, const char *body, size_t len)
+/* Answers one request frame; takes body (freed once decoded, before the
+ * command runs: a big policy is then held once, in the request). */
+static void dispatch(struct fw_client *c, char *body, size_t len)
 {
 	const struct fw_cmd *cmd;
 	char *err = NULL;
@@ -258,6 +260,7 @@ static void dispatch(struct fw_client *c, const char *body, size_t len)
 	if (!reply)
 		abort();
 	req = proto_request_decode(body, len, &cmd, &err);
+	free(body);
 	if (req)
 		dispatch_call(c, cmd, req, reply);
 	else
@@ -283,7 +286,6 @@ static void client_feed(struct fw_client *c, const char *p, size_t n)
 	} else if (rc == 1) {
 		body = proto_reader_take(&c->rd, &len);
 		dispatch(c, body, len);
-		free(body);
 	}
 }
 

@@ -52,10 +52,13 @@ run_unit() { # BUILD
 			suite "$t" sh "$t"
 		done
 		# The daemon's paths once more under ASan/UBSan/LSan.
-		for t in site safety observe hostile oracle; do
+		for t in site safety observe hostile oracle delta; do
 			suite "$t (build-san)" env BUILD=build-san \
 				sh "tests/integration/$t.sh"
 		done
+		# Big enough for fwd to let the set go once applied.
+		suite "big (build-san)" env BUILD=build-san BIG_N=300000 \
+			sh tests/integration/big.sh
 	else
 		echo "# integration tests skipped: they need root"
 	fi

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bulk: long lists of plain strings -- the members of big groups, the
+ * sources of a rule -- kept out of the cJSON tree. A cJSON node costs
+ * about a hundred bytes; a million addresses would cost a hundred
+ * megabytes before the walker saw the first. Here each string costs its
+ * bytes and an offset.
+ *
+ * bulk_parse copies the text, finds every list of at least BULK_MIN
+ * strings without escapes that is the value of "from" or "to" or a member
+ * of a "groups" object, moves its strings out, and writes over the list in
+ * the copy a short string naming it (same length, same line breaks, so
+ * that cJSON's error positions stay right). The walker asks bulk_get
+ * whether a value is such a list.
+ */
+#ifndef FW_BULK_H
+#define FW_BULK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define BULK_MIN 32
+
+struct bulk_list {
+	char *buf;	/* the strings, each NUL-terminated, in order */
+	uint32_t *off;	/* where each starts in buf */
+	size_t n;
+};
+
+struct bulk {
+	struct bulk_list *v;
+	size_t n, cap;
+};
+
+/* json_parse (json.h) of text with its long lists moved into b. */
+cJSON *bulk_parse(const char *text, size_t len, struct bulk *b, char **err);
+/* The list that v stands for, or NULL when v is an ordinary value. */
+const struct bulk_list *bulk_get(const struct bulk *b, const cJSON *v);
+static inline const char *bulk_str(const struct bulk_list *l, size_t i)
+{
+	return l->buf + l->off[i];
+}
+/* Puts the lists back into the tree as ordinary arrays (for printing). */
+void bulk_expand(cJSON *root, const struct bulk *b);
+void bulk_free(struct bulk *b);
+
+#endif
