@@ -237,6 +237,11 @@ if [ "$MILLION" = 1 ]; then
 	RUNS_SAVE=$RUNS
 	RUNS=1
 	alt "$w" "fwd (fwctl apply, once)" "apply $B/empty.json" "tapply $B/g1m.json"
+	"$FWCTL" compile "$B/g1m.json" >"$B/g1m.nft"
+	alt "$w" "nft -f, fwd's ruleset (once)" "nsx nf nft flush ruleset" \
+		"nsx nf $TM nft -f $B/g1m.nft"
+	nsx nf nft flush ruleset
+	rm -f "$B/g1m.nft"
 	RUNS=$RUNS_SAVE
 	mem_row "1000000 addresses" "$B/g1m.json"
 	rm -f "$B/g1m.json"

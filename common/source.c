@@ -32,7 +32,11 @@ static void src_add(struct loader *l, char *name, char *real, cJSON *root,
 	struct fw_srcs *s = l->s;
 
 	xgrow((void **)&s->v, &l->cap, s->n, sizeof(*s->v));
-	s->v[s->n++] = (struct fw_src){name, real, root, top, *bulk};
+	s->v[s->n++] = (struct fw_src){.name = name,
+				       .real = real,
+				       .root = root,
+				       .top = top,
+				       .bulk = *bulk};
 }
 
 /* "dir/of/including.json" + "groups.json" -> "dir/of/groups.json" */
@@ -152,7 +156,10 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		return -1;
 	}
 	root = bulk_parse(text, len, &bulk, &err);
-	free(text);
+	if (from || !root) {
+		free(text);
+		text = NULL;
+	}
 	if (!root) {
 		diags_add(l->d, name, NULL, "%s", err);
 		free(err);
@@ -165,6 +172,8 @@ static int load_one(struct loader *l, const char *name, const char *from,
 	load_includes(l, name, root);
 	l->depth--;
 	src_add(l, xstrdup(name), real, root, from == NULL, &bulk);
+	l->s->v[l->s->n - 1].text = text;
+	l->s->v[l->s->n - 1].len = len;
 	return 0;
 }
 
@@ -193,8 +202,11 @@ int source_load_text(const char *name, const char *text, size_t len,
 		return -1;
 	}
 	s->v = xcalloc(1, sizeof(*s->v));
-	s->v[0] = (struct fw_src){xstrdup(name), xstrdup(name), root, true,
-				  bulk};
+	s->v[0] = (struct fw_src){.name = xstrdup(name),
+				  .real = xstrdup(name),
+				  .root = root,
+				  .top = true,
+				  .bulk = bulk};
 	s->n = 1;
 	return 0;
 }
@@ -206,6 +218,7 @@ void source_free(struct fw_srcs *s)
 		free(s->v[i].real);
 		cJSON_Delete(s->v[i].root);
 		bulk_free(&s->v[i].bulk);
+		free(s->v[i].text);
 	}
 	free(s->v);
 	s->v = NULL;
@@ -251,6 +264,15 @@ char *source_bundle(const struct fw_srcs *s)
 	cJSON *out = cJSON_CreateObject(), *groups;
 	char *text;
 
+	/* A file without includes is sent as it was written. */
+	if (s->n == 1 && s->v[0].text &&
+	    !cJSON_GetObjectItemCaseSensitive(s->v[0].root, "include")) {
+		text = xmalloc(s->v[0].len + 1);
+		memcpy(text, s->v[0].text, s->v[0].len);
+		text[s->v[0].len] = '\0';
+		cJSON_Delete(out);
+		return text;
+	}
 	/* The long lists go back into the trees that are printed. */
 	for (size_t i = 0; i < s->n; i++)
 		bulk_expand(s->v[i].root, &s->v[i].bulk);

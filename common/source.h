@@ -20,6 +20,8 @@ struct fw_src {
 	cJSON *root;
 	bool top; /* the main policy file */
 	struct bulk bulk; /* the long lists of root (bulk.h) */
+	char *text;	  /* the file as read (the main file only) */
+	size_t len;
 };
 
 struct fw_srcs {

@@ -75,6 +75,6 @@ while [ $i -lt "$ROUNDS" ]; do
 	*) not_ok "round $i: SIGKILL after ${delay}s left a mixed ruleset" ;;
 	esac
 	start_fwd
-	saved=$(grep -q '"name":"a0"' "$T_TMP/srv/state/active.json" && echo a || echo b)
+	saved=$(grep -q '"name": *"a0"' "$T_TMP/srv/state/active.json" && echo a || echo b)
 	same "$(which_ruleset)" "$saved" "round $i: the restarted fwd holds the policy it saved ($saved)"
 done
