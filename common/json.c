@@ -111,10 +111,11 @@ bool json_check_keys(struct fw_diags *d, const char *file, const char *path,
 	bool ok = true;
 
 	for (const cJSON *c = obj->child; c; c = c->next) {
-		char *p = json_path_key(path, c->string);
+		char *p = NULL;
 		const cJSON *e;
 
 		if (!listed(c->string, allowed)) {
+			p = json_path_key(path, c->string);
 			const char *near = json_suggest(c->string, allowed);
 			char *all = join_names(allowed);
 
@@ -135,6 +136,8 @@ bool json_check_keys(struct fw_diags *d, const char *file, const char *path,
 			if (!strcmp(e->string, c->string))
 				break;
 		if (e != c) {
+			if (!p)
+				p = json_path_key(path, c->string);
 			diags_add(d, file, p, "duplicate key \"%s\"",
 				  c->string);
 			ok = false;

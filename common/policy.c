@@ -219,8 +219,8 @@ static bool port_item(struct walk *w, const cJSON *v, const char *path,
 	long long n;
 
 	if (cJSON_IsNumber(v)) {
-		char *got = json_describe(v);
 		bool ok = json_int(v, 1, 65535, &n);
+		char *got = ok ? NULL : json_describe(v);
 
 		if (!ok && json_int(v, -1e18, 1e18, &n))
 			diags_add(w->d, w->file, path,
@@ -679,13 +679,23 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 	w->has_limit = cJSON_GetObjectItemCaseSensitive(v, "limit") != NULL;
 	json_check_keys(w->d, w->file, path, v, rule_key_names);
 	for (c = v->child; c; c = c->next) {
-		char *p = json_path_key(path, c->string);
+		/* "<rule path>.<key>", on the stack unless it is long: rules
+		 * are walked by the ten thousand. */
+		size_t pl = strlen(path), kl = strlen(c->string);
+		char kbuf[160], *heap = NULL, *p = kbuf;
 
+		if (pl + kl + 2 > sizeof(kbuf)) {
+			p = heap = json_path_key(path, c->string);
+		} else {
+			memcpy(kbuf, path, pl);
+			kbuf[pl] = '.';
+			memcpy(kbuf + pl + 1, c->string, kl + 1);
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(rule_keys); k++)
 			if (!strcmp(c->string, rule_keys[k].key) &&
 			    cJSON_GetObjectItemCaseSensitive(v, c->string) == c)
 				rule_keys[k].fn(w, c, p, r);
-		free(p);
+		free(heap);
 	}
 	if (r->name && (dup = rule_by_name(w, r->name))) {
 		char *p = json_path_key(path, "name");

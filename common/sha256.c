@@ -52,7 +52,11 @@ static void store_be32(uint8_t *p, uint32_t v)
 /* FIPS 180-4 6.2.2: one 512-bit block. */
 static void compress(uint32_t h[8], const uint8_t blk[64])
 {
-	uint32_t w[64], v[8], t1, t2;
+	uint32_t w[64], t1, t2;
+	/* The working variables a..h of FIPS 180-4 6.2.2, as locals so that
+	 * they live in registers. */
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+	uint32_t e = h[4], f = h[5], g = h[6], hh = h[7];
 	int i;
 
 	for (i = 0; i < 16; i++)
@@ -60,16 +64,26 @@ static void compress(uint32_t h[8], const uint8_t blk[64])
 	for (; i < 64; i++)
 		w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) +
 		       w[i - 16];
-	memcpy(v, h, sizeof(v));
 	for (i = 0; i < 64; i++) {
-		t1 = v[7] + BSIG1(v[4]) + CH(v[4], v[5], v[6]) + K[i] + w[i];
-		t2 = BSIG0(v[0]) + MAJ(v[0], v[1], v[2]);
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
+		t1 = hh + BSIG1(e) + CH(e, f, g) + K[i] + w[i];
+		t2 = BSIG0(a) + MAJ(a, b, c);
+		hh = g;
+		g = f;
+		f = e;
+		e = d + t1;
+		d = c;
+		c = b;
+		b = a;
+		a = t1 + t2;
 	}
-	for (i = 0; i < 8; i++)
-		h[i] += v[i];
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+	h[5] += f;
+	h[6] += g;
+	h[7] += hh;
 }
 
 void sha256_init(struct fw_sha256 *c)

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "fwctl.h"
 #include "policy.h"
 #include "proto.h"
+#include "util.h"
 
 #define CALL_TIMEOUT_MS 120000
 
@@ -73,12 +75,15 @@ static int failed(const struct fwctl_opts *o, const cJSON *reply)
 		cJSON_IsString(msg) ? msg->valuestring : "request failed");
 	cJSON_ArrayForEach(e, errs)
 	{
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, "file");
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "path");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+		bool hf = cJSON_IsString(f) && f->valuestring[0];
+		bool hp = cJSON_IsString(p) && p->valuestring[0];
 
-		fprintf(stderr, "  %s%s%s\n",
-			cJSON_IsString(p) ? p->valuestring : "",
-			cJSON_IsString(p) && p->valuestring[0] ? ": " : "",
+		fprintf(stderr, "  %s%s%s%s%s\n", hf ? f->valuestring : "",
+			hf ? ": " : "", hp ? p->valuestring : "",
+			hp ? ": " : "",
 			cJSON_IsString(m) ? m->valuestring : "");
 	}
 	return rc;
@@ -122,15 +127,42 @@ static int plain(const struct fwctl_opts *o, int argc, const char *cmd,
 	return simple(o, proto_request_new(cmd), show);
 }
 
+/* Whether fwd answers on its socket at all (a connection, closed). */
+static bool reachable(const struct fwctl_opts *o)
+{
+	int fd = client_connect(o->socket, 2000);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /*
- * Validates file and its includes here, with file names in the messages,
- * and adds the one self-contained document that fwd validates again.
+ * Adds the policy of file to req. A file without includes goes as it is
+ * written, and fwd validates it, naming file in its messages: reading a
+ * big policy once instead of twice. Otherwise -- includes, or no fwd to
+ * ask -- fwctl validates file and its includes itself (so that an invalid
+ * policy fails with its errors whether fwd runs or not) and sends the one
+ * self-contained document, which fwd validates again.
  */
-static int add_policy(cJSON *req, const char *file)
+static int add_policy(const struct fwctl_opts *o, cJSON *req,
+		      const char *file)
 {
 	struct fw_diags d;
-	char *doc;
+	size_t len;
+	char *doc = file_read(file, &len);
 
+	/* No "include" key can hide in a text without that word and
+	 * without \u escapes. */
+	if (doc && !memchr(doc, '\0', len) && !memmem(doc, len, "include", 7) &&
+	    !memmem(doc, len, "\\u", 2) && reachable(o)) {
+		cJSON_AddStringToObject(req, "policy", doc);
+		cJSON_AddStringToObject(req, "file", file);
+		free(doc);
+		return 0;
+	}
+	free(doc);
 	diags_init(&d);
 	doc = policy_bundle_file(file, &d);
 	if (!doc)
@@ -226,7 +258,7 @@ int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
 		cJSON_Delete(req);
 		return apply_usage();
 	}
-	if (add_policy(req, file) < 0) {
+	if (add_policy(o, req, file) < 0) {
 		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}
@@ -450,7 +482,7 @@ int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
 		return FWCTL_USAGE;
 	}
 	req = proto_request_new("diff");
-	if (add_policy(req, file) < 0) {
+	if (add_policy(o, req, file) < 0) {
 		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}

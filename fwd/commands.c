@@ -178,6 +178,24 @@ static void apply_failed(struct fw_daemon *d, const struct fw_peer *peer,
 		d->apply_failed++;
 }
 
+/* The name fwctl gave the policy file, for messages: printable, short. */
+static const char *policy_name(const cJSON *req)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(req, "file");
+	size_t n;
+
+	if (!cJSON_IsString(f))
+		return NULL;
+	n = strlen(f->valuestring);
+	if (n == 0 || n > 255)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)f->valuestring[i] < 0x20 ||
+		    f->valuestring[i] == 0x7f)
+			return NULL;
+	return f->valuestring;
+}
+
 /*
  * The request's policy text, taken out of the request (which is freed
  * after the reply, without it): a big policy is not held twice.
@@ -213,7 +231,8 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	}
 	doc = take_policy(req);
 	diags_init(&diags);
-	r = daemon_ready_new(d, doc, strlen(doc), peer->name, &diags);
+	r = daemon_ready_new(d, policy_name(req), doc, strlen(doc), peer->name,
+			     &diags);
 	if (!r) {
 		apply_failed(d, peer, reply, &diags, false);
 		diags_free(&diags);
@@ -319,7 +338,8 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	}
 	diags_init(&diags);
 	text = take_policy(req);
-	r = daemon_ready_new(d, text, strlen(text), peer->name, &diags);
+	r = daemon_ready_new(d, policy_name(req), text, strlen(text),
+			     peer->name, &diags);
 	if (!r) {
 		proto_reply_error(reply, FW_CODE_FAIL, "invalid policy");
 		proto_reply_add_diags(reply, &diags);

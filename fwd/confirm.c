@@ -100,7 +100,7 @@ int daemon_rollback(struct fw_daemon *d, const char *by,
 		doc = xstrdup(empty_policy);
 		len = strlen(doc);
 	}
-	r = daemon_ready_new(d, doc, len, by, diags);
+	r = daemon_ready_new(d, NULL, doc, len, by, diags);
 	if (!r || daemon_apply(d, r, 0, diags, &res) < 0)
 		return -1;
 	if (d->has_pending)

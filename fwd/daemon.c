@@ -70,7 +70,8 @@ struct fw_ready *daemon_full(struct fw_daemon *d, bool *tmp)
 	if (!doc)
 		return NULL;
 	diags_init(&diags);
-	r = daemon_ready_new(d, doc, len, d->active->meta.applied_by, &diags);
+	r = daemon_ready_new(d, NULL, doc, len, d->active->meta.applied_by,
+			     &diags);
 	if (r && strcmp(r->plan_sha, d->active->plan_sha)) {
 		log_warn("the policy saved in %s is not the active one",
 			 d->cfg.statedir);
@@ -102,14 +103,15 @@ void daemon_ready_free(struct fw_ready *r)
 }
 
 /* Parses and plans a self-contained document; NULL with diagnostics. */
-struct fw_ready *daemon_ready_new(const struct fw_daemon *d, char *doc,
-			   size_t len, const char *by, struct fw_diags *diags)
+struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *name,
+				  char *doc, size_t len, const char *by,
+				  struct fw_diags *diags)
 {
 	struct fw_ready *r = xcalloc(1, sizeof(*r));
 
 	r->doc = doc;
 	r->len = len;
-	r->policy = policy_parse("policy", r->doc, len, diags);
+	r->policy = policy_parse(name ? name : "policy", r->doc, len, diags);
 	if (r->policy)
 		r->plan = plan_build(r->policy, d->cfg.table, diags);
 	if (!r->plan) {
@@ -384,7 +386,7 @@ int daemon_start(struct fw_daemon *d)
 		return 0;
 	}
 	diags_init(&diags);
-	r = daemon_ready_new(d, doc, len, meta.applied_by, &diags);
+	r = daemon_ready_new(d, NULL, doc, len, meta.applied_by, &diags);
 	if (!r) {
 		log_diags("the saved policy is invalid", &diags);
 		diags_free(&diags);

@@ -71,9 +71,11 @@ struct apply_result {
 };
 
 /* Parses and plans a self-contained document (malloc'ed, NUL-terminated
- * at len; taken over, even on failure); NULL with diagnostics. */
-struct fw_ready *daemon_ready_new(const struct fw_daemon *d, char *doc,
-			   size_t len, const char *by, struct fw_diags *diags);
+ * at len; taken over, even on failure) that diagnostics call name ("policy"
+ * if NULL); NULL with diagnostics. */
+struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *name,
+				  char *doc, size_t len, const char *by,
+				  struct fw_diags *diags);
 void daemon_ready_free(struct fw_ready *r);
 /*
  * The active policy with its whole plan: d->active itself, or when its

@@ -86,6 +86,8 @@ nsx db nft -s list ruleset >"$T_TMP/before"
 printf '{"version": 1, "input": {"rules": [{"name": "x", "proto": "tcp", "port": 70000}]}}' >"$T_TMP/bad.json"
 fwctl_on db apply "$T_TMP/bad.json" >"$T_TMP/out" 2>&1
 same "$?" 1 "fwctl apply of an invalid policy exits 1"
+check "fwd's refusal names the file, the path and the problem" \
+	grep -qF "$T_TMP/bad.json: input.rules[0].port: 70000 is out of range 1-65535" "$T_TMP/out"
 printf '{"v": 1, "cmd": "apply", "policy": "{\\"version\\": 1, \\"input\\": {\\"rules\\": [{\\"name\\": \\"x\\", \\"proto\\": \\"tcp\\", \\"port\\": 70000}]}}"}' |
 	nsx db "$TOP/$BUILD/fwprobe" request "$T_TMP/db/sock" >"$T_TMP/reply"
 same "$(jq -r '.ok, .errors[0].path, .errors[0].message' "$T_TMP/reply" | tr '\n' '|')" \
