@@ -7,6 +7,7 @@
 # each alternative's wall time as a multiple of fwd's.
 #   RUNS=N (default 5)   BENCH_QUICK=1: small sizes, 3 runs (smoke test)
 #   BENCH_PPS=0: skip the packets/s part    BENCH_MILLION=0: skip 1e6 addrs
+#   BENCH_PPS_ONLY=1: only the packets/s part  PPS_ROUNDS=N (default 5)
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
 unset SSH_CONNECTION
@@ -135,6 +136,8 @@ empty_json() {
 }
 empty_json >"$B/empty.json"
 
+if [ "${BENCH_PPS_ONLY:-0}" = 1 ]; then SIZES="" GROUPS_N="" MILLION=0; fi
+
 # --- 1. rules --------------------------------------------------------------
 
 for sz in $SIZES; do
@@ -160,6 +163,7 @@ for sz in $SIZES; do
 	else na "$w" "iptables-nft-restore"; fi
 done
 
+if [ -n "$SIZES" ]; then
 # One rule changed in the largest policy, re-applied whole.
 sz=${SIZES##* }
 w="change 1 rule of $sz"
@@ -184,6 +188,7 @@ if have iptables-legacy-save; then
 fi
 note "fwd memory" "after $sz rules: VmHWM / VmRSS" \
 	"$(awk '/VmHWM|VmRSS/ { printf "%s %s ", $2, $3 }' /proc/$FWD_PID/status)"
+fi
 
 # --- 3. allowlist groups ----------------------------------------------------
 
@@ -228,7 +233,7 @@ mem_row() { # LABEL FILE: a fresh fwd applies FILE
 	note "fwd memory" "$1: VmHWM / VmRSS" \
 		"$(awk '/VmHWM|VmRSS/ { printf "%s %s ", $2, $3 }' /proc/$FWD_PID/status)"
 }
-mem_row "idle, no policy" ""
+[ -n "$GROUPS_N" ] && mem_row "idle, no policy" ""
 for sz in $GROUPS_N; do mem_row "$sz addresses" "$B/g$sz.json"; done
 if [ "$MILLION" = 1 ]; then
 	say "group: 1000000"
@@ -252,7 +257,7 @@ fi
 pps_run() { # RULESET-FILE|"" : prints the receiver's packets/s
 	nsx ps nft flush ruleset
 	[ -n "$1" ] && nsx ps nft -f "$1"
-	nsx pc timeout 10 iperf3 -c 198.18.0.1 -u -l 64 -b 0 -t 2 -J \
+	nsx pc timeout 10 iperf3 -c 198.18.0.1 -u -l 64 -b 0 -t 3 -J \
 		>"$B/iperf.json" 2>/dev/null
 	# The receiver's count: the last summary's packets less its losses.
 	awk -F: '/"packets"/ { p = $2 + 0 } /"lost_percent"/ { l = $2 + 0 }
@@ -277,29 +282,45 @@ if [ "$PPS" = 1 ] && have iperf3; then
 	ns_link ps eth0 pc eth0
 	ns_addr ps eth0 198.18.0.1/24
 	ns_addr pc eth0 198.18.0.2/24
+	# Every configuration once per round, rounds interleaved, so that
+	# the machine's drift over the minutes this takes hits them alike.
+	configs=""
 	for sz in $PPS_SIZES; do
 		pps_json "$sz" >"$B/p$sz.json"
 		"$FWCTL" compile "$B/p$sz.json" >"$B/p$sz.nft"
 		"$TOP/$BUILD/fwplan" -s "$B/p$sz.json" >"$B/p$sz-lin.nft"
 		for kind in fwd lin none; do
-			case $kind in
-			fwd) f="$B/p$sz.nft" l="fwd's ruleset" ;;
-			lin) f="$B/p$sz-lin.nft" l="linear chain" ;;
-			none) f="" l="no ruleset" ;;
-			esac
 			[ "$kind" = none ] && [ "$sz" != "${PPS_SIZES%% *}" ] && continue
-			: >"$B/pps"
-			k=0
-			while [ $k -lt 3 ]; do
-				ns_bg ps iperf3 -s -1 >/dev/null 2>&1
-				sleep 0.3
-				pps_run "$f" >>"$B/pps"
-				wait "$BG_PID" 2>/dev/null
-				k=$((k + 1))
-			done
-			note "64-byte UDP packets/s, $sz rules" "$l" "$(median "$B/pps" 1)"
-			say "pps $sz $l $(median "$B/pps" 1)"
+			configs="$configs $sz:$kind"
+			: >"$B/pps-$sz-$kind"
 		done
+	done
+	PPS_ROUNDS=${PPS_ROUNDS:-5}
+	k=0
+	while [ $k -lt "$PPS_ROUNDS" ]; do
+		for c in $configs; do
+			sz=${c%%:*} kind=${c##*:}
+			case $kind in
+			fwd) f="$B/p$sz.nft" ;;
+			lin) f="$B/p$sz-lin.nft" ;;
+			none) f="" ;;
+			esac
+			ns_bg ps iperf3 -s -1 >/dev/null 2>&1
+			sleep 0.3
+			pps_run "$f" >>"$B/pps-$sz-$kind"
+			wait "$BG_PID" 2>/dev/null
+		done
+		k=$((k + 1))
+	done
+	for c in $configs; do
+		sz=${c%%:*} kind=${c##*:}
+		case $kind in
+		fwd) l="fwd's ruleset" ;;
+		lin) l="linear chain" ;;
+		none) l="no ruleset" ;;
+		esac
+		note "64-byte UDP packets/s, $sz rules" "$l" "$(median "$B/pps-$sz-$kind" 1)"
+		say "pps $sz $l $(median "$B/pps-$sz-$kind" 1)"
 	done
 fi
 
