@@ -99,6 +99,19 @@ static void print_elem(struct fw_buf *out, enum fw_mkind kind, int family,
 		buf_printf(out, "%u", e->lo[0]);
 }
 
+/* " & 255.255.255.0": the mask of a hash map's key, as an address. */
+static void print_mask(struct fw_buf *out, int family, unsigned plen)
+{
+	struct fw_elem e;
+
+	memset(&e, 0, sizeof(e));
+	for (unsigned b = 0; b < plen; b++)
+		e.lo[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	memcpy(e.hi, e.lo, sizeof(e.hi));
+	buf_puts(out, " & ");
+	print_elem(out, FW_M_SADDR, family, &e);
+}
+
 static void print_value(struct fw_buf *out, const struct fw_match *m)
 {
 	if (m->set) {
@@ -251,8 +264,11 @@ static void print_verdict(struct fw_buf *out, const struct fw_prule *r)
 		buf_printf(out, "return");
 		return;
 	case FW_V_VMAP:
-		buf_printf(out, "%s saddr . meta l4proto . th dport vmap @%s",
-			   r->family == 6 ? "ip6" : "ip", r->target);
+		buf_printf(out, "%s saddr", r->family == 6 ? "ip6" : "ip");
+		if (r->plen && r->plen < (r->family == 6 ? 128 : 32))
+			print_mask(out, r->family, r->plen);
+		buf_printf(out, " . meta l4proto . th dport vmap @%s",
+			   r->target);
 		return;
 	}
 }
@@ -362,8 +378,9 @@ static void print_map(struct fw_buf *out, const struct fw_pmap *m)
 {
 	buf_printf(out,
 		   "\tmap %s {\n\t\ttype %s . inet_proto . inet_service : "
-		   "verdict\n\t\tflags interval\n\t\tcounter\n",
-		   m->name, m->family == 6 ? "ipv6_addr" : "ipv4_addr");
+		   "verdict\n%s\t\tcounter\n",
+		   m->name, m->family == 6 ? "ipv6_addr" : "ipv4_addr",
+		   m->plen ? "" : "\t\tflags interval\n");
 	if (m->nelems) {
 		buf_printf(out, "\t\telements = { ");
 		for (size_t i = 0; i < m->nelems; i++) {

@@ -637,7 +637,8 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 				const struct fw_plan_opts *o,
 				struct fw_diags *d)
 {
-	static const struct fw_plan_opts defaults = {false, FW_PLAN_MAP_MIN};
+	static const struct fw_plan_opts defaults = {false, FW_PLAN_MAP_MIN,
+						     FW_PLAN_HASH_MIN};
 	struct fw_builder b = {.p = p, .o = o ? o : &defaults};
 	struct fw_plan *plan = xcalloc(1, sizeof(*plan));
 

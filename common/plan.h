@@ -114,6 +114,7 @@ struct fw_prule {
 	const char *comment; /* rule name, or NULL */
 	const char *path;    /* JSON path of the policy rule, or NULL */
 	uint8_t family;	     /* VMAP: 4 or 6 */
+	uint8_t plen;	     /* VMAP: the map's plen (its source mask) */
 };
 
 struct fw_pchain {
@@ -176,10 +177,17 @@ struct fw_pmelem {
  * kernel is to receive them, which is the order nft lists them in.
  */
 struct fw_pmap {
-	const char *name; /* "input_accept_ip", "input_deny_ip6", ... */
+	const char *name; /* "input_accept_ip", "input_deny_ip6_24", ... */
 	enum fw_chain_id chain;
 	uint8_t family; /* 4 or 6 */
 	bool deny;	/* holds the drop/reject rules of the chain */
+	/*
+	 * 0: an interval map (pipapo), elements are ranges. Else a hash map
+	 * keyed on the source address masked to plen bits, exact ports:
+	 * "ip saddr & 255.255.255.0 . meta l4proto . th dport vmap" -- one
+	 * hash lookup whatever its size.
+	 */
+	uint8_t plen;
 	struct fw_pmelem *elems;
 	size_t nelems;
 };
@@ -208,10 +216,23 @@ struct fw_plan {
  */
 struct fw_plan_opts {
 	bool simple;
-	size_t map_min; /* 0: FW_PLAN_MAP_MIN */
+	size_t map_min;	 /* 0: FW_PLAN_MAP_MIN */
+	size_t hash_min; /* 0: FW_PLAN_HASH_MIN */
 };
 
 #define FW_PLAN_MAP_MIN 17
+/*
+ * A map of at least this many elements whose ports are all single ports
+ * and whose sources fall into at most FW_PLAN_HASH_PLENS prefix lengths,
+ * none shorter than FW_PLAN_HASH_PLEN_MIN (wider sources, "any" above
+ * all, stay in an interval map), becomes hash maps, one per prefix length: a packet then costs one hash
+ * lookup per prefix length, where an interval map's lookup grows with
+ * its elements (measured: a 100-element interval map already costs more
+ * than two hash lookups).
+ */
+#define FW_PLAN_HASH_MIN 16
+#define FW_PLAN_HASH_PLENS 8
+#define FW_PLAN_HASH_PLEN_MIN 8
 /*
  * A hash set of at least this many addresses is declared with a size
  * (twice its elements, rounded up to a power of two), so that the kernel

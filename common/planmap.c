@@ -493,37 +493,207 @@ static struct fw_pmap *map_add(struct fw_builder *b, const char *name,
 	return mp;
 }
 
-/* Builds the map of one kind and family; NULL when it would be empty. */
-static const char *build_map(struct mapctx *m, int deny, int fi)
+/* --- hash maps, one per source prefix length ----------------------------- */
+
+typedef unsigned __int128 u128;
+
+static u128 be_get(const uint8_t *b, size_t len)
 {
-	struct melems me = {0};
+	u128 v = 0;
+
+	for (size_t i = 0; i < len; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void be_put(u128 v, uint8_t *b, size_t len)
+{
+	for (size_t i = len; i-- > 0; v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+/*
+ * Calls fn for each CIDR block of [lo, hi] (len bytes), largest first
+ * from lo up; stops early and returns false if fn does. A block of the
+ * whole space (plen 0) is refused too: no map is keyed on nothing.
+ */
+static bool cidr_each(const uint8_t *lo8, const uint8_t *hi8, size_t len,
+		      bool (*fn)(void *arg, u128 net, unsigned plen), void *arg)
+{
+	unsigned bits = (unsigned)len * 8;
+	u128 lo = be_get(lo8, len), hi = be_get(hi8, len);
+
+	for (;;) {
+		unsigned k = 0; /* block of 2^k addresses at lo */
+
+		while (k + 1 < bits && !(lo & (((u128)1 << (k + 1)) - 1)) &&
+		       lo + (((u128)1 << (k + 1)) - 1) <= hi)
+			k++;
+		if (!fn(arg, lo, bits - k))
+			return false;
+		if (lo + (((u128)1 << k) - 1) >= hi)
+			return true;
+		lo += (u128)1 << k;
+	}
+}
+
+struct plens {
+	unsigned v[FW_PLAN_HASH_PLENS + 1];
+	size_t n;
+};
+
+static bool plen_note(void *arg, u128 net, unsigned plen)
+{
+	struct plens *p = arg;
+
+	(void)net;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i] == plen)
+			return true;
+	if (plen < FW_PLAN_HASH_PLEN_MIN || p->n == FW_PLAN_HASH_PLENS)
+		return false;
+	p->v[p->n++] = plen;
+	return true;
+}
+
+/* The prefix lengths of a hash plan of me, longest first; false when
+ * the elements do not suit hash maps. */
+static bool hash_plens(const struct melems *me, size_t len, struct plens *p)
+{
+	p->n = 0;
+	for (size_t i = 0; i < me->n; i++)
+		if (me->v[i].plo != me->v[i].phi ||
+		    !cidr_each(me->v[i].addr.lo, me->v[i].addr.hi, len,
+			       plen_note, p))
+			return false;
+	for (size_t i = 1; i < p->n; i++) /* insertion sort, descending */
+		for (size_t j = i; j > 0 && p->v[j - 1] < p->v[j]; j--) {
+			unsigned t = p->v[j];
+
+			p->v[j] = p->v[j - 1];
+			p->v[j - 1] = t;
+		}
+	return true;
+}
+
+struct hsplit {
+	const struct fw_pmelem *src;
+	size_t len;
+	unsigned plen;
+	struct melems *out;
+};
+
+static bool hash_emit(void *arg, u128 net, unsigned plen)
+{
+	struct hsplit *h = arg;
+	struct fw_pmelem *e;
+
+	if (plen != h->plen)
+		return true;
+	xgrow((void **)&h->out->v, &h->out->cap, h->out->n,
+	      sizeof(*h->out->v));
+	e = &h->out->v[h->out->n++];
+	*e = *h->src;
+	memset(&e->addr, 0, sizeof(e->addr));
+	be_put(net, e->addr.lo, h->len);
+	be_put(net, e->addr.hi, h->len);
+	return true;
+}
+
+/*
+ * The order nft lists a hash map's elements in: by the key read as one
+ * little-endian number (address, protocol and port, each padded to 32-bit
+ * words), that is, comparing its bytes from the last.
+ */
+static size_t hkey(const struct fw_pmelem *e, size_t len, uint8_t k[24])
+{
+	memset(k, 0, 24);
+	memcpy(k, e->addr.lo, len);
+	k[len] = e->proto;
+	k[len + 4] = (uint8_t)(e->plo >> 8);
+	k[len + 5] = (uint8_t)e->plo;
+	return len + 8;
+}
+
+static size_t hcmp_len;
+
+static int hcmp(const void *x, const void *y)
+{
+	uint8_t a[24], b[24];
+	size_t n = hkey(x, hcmp_len, a);
+
+	hkey(y, hcmp_len, b);
+	for (size_t i = n; i-- > 0;)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/* Adds map name (plen 0: interval) with elements v[0..n). */
+static void map_put(struct mapctx *m, int deny, int fi, unsigned plen,
+		    const struct fw_pmelem *v, size_t n)
+{
 	struct fw_pmap *mp;
 	char *name;
 
-	m->keylen = fi ? 16 : 4;
+	if (plen)
+		name = arena_printf(m->b->a, "%s_%s_ip%s_%u", m->cname,
+				    deny ? "deny" : "accept", fi ? "6" : "",
+				    plen);
+	else
+		name = arena_printf(m->b->a, "%s_%s_ip%s", m->cname,
+				    deny ? "deny" : "accept", fi ? "6" : "");
+	mp = map_add(m->b, name, m->cid, fi, deny);
+	mp->plen = (uint8_t)plen;
+	mp->nelems = n;
+	mp->elems = arena_memdup(m->b->a, v, n * sizeof(*v));
+}
+
+/* Builds the maps of one kind and family: one interval map, or hash maps
+ * (see FW_PLAN_HASH_MIN). Returns how many, the first at plan index
+ * *first. */
+static size_t build_maps(struct mapctx *m, int deny, int fi, size_t *first)
+{
+	size_t min = m->b->o->hash_min ? m->b->o->hash_min : FW_PLAN_HASH_MIN;
+	size_t len = fi ? 16 : 4, before = m->b->plan->nmaps;
+	struct melems me = {0};
+	struct plens pl;
+
+	m->keylen = len;
+	*first = before;
 	for (int u = 0; u < 2; u++)
 		split(m, &m->bx[deny][fi][u], u ? P_UDP : P_TCP, &me);
 	if (!me.n)
-		return NULL;
-	name = arena_printf(m->b->a, "%s_%s_ip%s", m->cname,
-			    deny ? "deny" : "accept", fi ? "6" : "");
-	mp = map_add(m->b, name, m->cid, fi, deny);
-	mp->nelems = me.n;
-	mp->elems = arena_memdup(m->b->a, me.v, me.n * sizeof(*me.v));
+		return 0;
+	if (me.n < min || !hash_plens(&me, len, &pl)) {
+		map_put(m, deny, fi, 0, me.v, me.n);
+	} else {
+		for (size_t i = 0; i < pl.n; i++) {
+			struct melems out = {0};
+			struct hsplit h = {NULL, len, pl.v[i], &out};
+
+			for (size_t j = 0; j < me.n; j++) {
+				h.src = &me.v[j];
+				cidr_each(me.v[j].addr.lo, me.v[j].addr.hi,
+					  len, hash_emit, &h);
+			}
+			hcmp_len = len;
+			qsort(out.v, out.n, sizeof(*out.v), hcmp);
+			map_put(m, deny, fi, pl.v[i], out.v, out.n);
+			free(out.v);
+		}
+	}
 	free(me.v);
-	return mp->name;
+	return m->b->plan->nmaps - before;
 }
 
-static void vmap_rule(struct fw_builder *b, size_t ch, const char *map,
-		      int fi)
+static void vmap_rule(struct fw_builder *b, size_t ch, size_t map, int fi)
 {
-	struct fw_prule *pr;
+	struct fw_prule *pr = plan_chain_push(b, ch);
 
-	if (!map)
-		return;
-	pr = plan_chain_push(b, ch);
 	pr->verdict = FW_V_VMAP;
-	pr->target = map;
+	pr->target = b->plan->maps[map].name;
+	pr->plen = b->plan->maps[map].plen;
 	pr->family = fi ? 6 : 4;
 }
 
@@ -566,7 +736,7 @@ bool planmap_chain(struct fw_builder *b, size_t ch, enum fw_chain_id cid)
 	const struct fw_chain *c = &b->p->chains[cid];
 	size_t min = b->o->map_min ? b->o->map_min : FW_PLAN_MAP_MIN;
 	struct mapctx m = {.b = b, .c = c, .cid = cid};
-	const char *maps[2][2];
+	size_t nmaps[2][2], first[2][2];
 
 	if (b->o->simple || c->nrules < min)
 		return false;
@@ -587,10 +757,11 @@ bool planmap_chain(struct fw_builder *b, size_t ch, enum fw_chain_id cid)
 			m.in_map[i] && m.verdict[i] != FW_V_JUMP;
 	for (int deny = 1; deny >= 0; deny--)
 		for (int fi = 0; fi < 2; fi++)
-			maps[deny][fi] = build_map(&m, deny, fi);
+			nmaps[deny][fi] = build_maps(&m, deny, fi, &first[deny][fi]);
 	for (int deny = 1; deny >= 0; deny--) {
 		for (int fi = 0; fi < 2; fi++)
-			vmap_rule(b, ch, maps[deny][fi], fi);
+			for (size_t k = 0; k < nmaps[deny][fi]; k++)
+				vmap_rule(b, ch, first[deny][fi] + k, fi);
 		for (size_t i = 0; i < c->nrules; i++)
 			if (!m.in_map[i] && (c->rules[i].action != FW_ACCEPT) ==
 						    (deny == 1))

@@ -485,8 +485,11 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 		o->cur = set_ref(o->tx->plan->table, o->set, o->id);
 	len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-	nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)len);
+	if (!m->plen) {
+		nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
+				   (uint32_t)len);
+	}
 	if (x->verdict == FW_V_JUMP) {
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, x->target);
@@ -522,14 +525,18 @@ void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
 	char *what = xasprintf("map \"%s\"", m->name);
 
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
-			  NFT_SET_CONCAT | NFT_SET_MAP | NFT_SET_INTERVAL);
+			  m->plen ? NFT_SET_MAP
+				  : NFT_SET_CONCAT | NFT_SET_MAP |
+					NFT_SET_INTERVAL);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 			  NL_CONCAT_TYPE(m->family == 6 ? NL_DT_IP6ADDR
 							: NL_DT_IPADDR));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->family == 6 ? 24 : 12);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
-	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 3);
+	/* Field lengths would make the kernel pick an interval type. */
+	if (!m->plen)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 3);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, map_udata, sizeof(map_udata));
 	nftnl_set_add_expr(s, must(nftnl_expr_alloc("counter")));
 	set_send(tx, s, m->name, what);
@@ -552,9 +559,12 @@ void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
 		if (!o.cur)
 			o.cur = set_ref(tx->plan->table, m->name, 0);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-		nl_build_map_key(key, m, v[i].addr.hi, v[i].proto, v[i].phi);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
-				   (uint32_t)len);
+		if (!m->plen) {
+			nl_build_map_key(key, m, v[i].addr.hi, v[i].proto,
+					 v[i].phi);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
+					   (uint32_t)len);
+		}
 		nftnl_set_elem_add(o.cur, e);
 		if (++o.n == NL_ELEMS_PER_MSG)
 			elem_flush(&o);
@@ -855,24 +865,40 @@ static void verdict_reject(struct rule_ctx *c)
  * "ip saddr . meta l4proto . th dport vmap @m": the three keys side by
  * side from register 1 on, in the 32-bit registers nft picks for them.
  */
+/*
+ * "ip saddr [& MASK] . meta l4proto . th dport vmap @map", as nft 1.0.6
+ * encodes it: an interval map's key has its protocol in network byte
+ * order (byteorder), a hash map's key the source masked to its plen.
+ */
 static void verdict_vmap(struct rule_ctx *c, const struct fw_prule *r)
 {
 	bool v6 = r->family == 6;
 	uint32_t proto_reg = v6 ? NFT_REG_2 : NFT_REG32_01;
+	unsigned bits = v6 ? 128 : 32;
 	struct nftnl_expr *e;
 
 	need_family(c, r->family);
 	e_payload_to(c, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
 		     NFT_REG_1);
+	if (r->plen && r->plen < bits) {
+		uint8_t mask[16] = {0};
+
+		for (unsigned b = 0; b < r->plen; b++)
+			mask[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		e_bitwise(c, mask, bits / 8);
+	}
 	e = expr_add(c, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, proto_reg);
-	e = expr_add(c, "byteorder");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, proto_reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, proto_reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	if (!r->plen) {
+		e = expr_add(c, "byteorder");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, proto_reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, proto_reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
+				   NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	}
 	e_payload_to(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
 		     v6 ? NFT_REG32_05 : NFT_REG32_02);
 	e = expr_add(c, "lookup");

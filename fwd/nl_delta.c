@@ -100,7 +100,8 @@ static bool same_shape(const struct fw_plan *o, const struct fw_plan *n)
 			return false;
 	for (size_t i = 0; i < n->nmaps; i++)
 		if (strcmp(o->maps[i].name, n->maps[i].name) ||
-		    o->maps[i].family != n->maps[i].family)
+		    o->maps[i].family != n->maps[i].family ||
+		    o->maps[i].plen != n->maps[i].plen)
 			return false;
 	return true;
 }
@@ -240,13 +241,15 @@ static void ekey_one(void *arg, struct nftnl_set_elem *e)
 	const void *ke = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &l2);
 	struct ekey *x;
 
-	if (!k || !ke || l1 > 24 || l2 > 24)
+	/* A hash map's elements have no key end: it stays zero. */
+	if (!k || l1 > 24 || l2 > 24)
 		return;
 	xgrow((void **)&ks->v, &ks->cap, ks->n, sizeof(*ks->v));
 	x = &ks->v[ks->n++];
 	memset(x, 0, sizeof(*x));
 	memcpy(x->k, k, l1);
-	memcpy(x->k + 24, ke, l2);
+	if (ke)
+		memcpy(x->k + 24, ke, l2);
 	nftnl_set_elem_expr_foreach(e, ctr_cb, x);
 }
 
@@ -296,7 +299,9 @@ static int carry_map(struct fw_nl *nl, const struct fw_plan *old,
 		if (x->verdict == FW_V_JUMP)
 			continue;
 		nl_build_map_key(key.k, m, x->addr.lo, x->proto, x->plo);
-		nl_build_map_key(key.k + 24, m, x->addr.hi, x->proto, x->phi);
+		if (!m->plen)
+			nl_build_map_key(key.k + 24, m, x->addr.hi, x->proto,
+					 x->phi);
 		hit = ks.n ? bsearch(&key, ks.v, ks.n, sizeof(key), ekey_cmp)
 			   : NULL;
 		if (!hit || (!hit->pk && !hit->by))
@@ -431,8 +436,11 @@ static int elem_get(struct fw_nl *nl, const char *table,
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-	nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)len);
+	if (!m->plen) {
+		nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
+				   (uint32_t)len);
+	}
 	nftnl_set_elem_add(set, e);
 	nftnl_set_elems_nlmsg_build_payload(nlh, set);
 	nftnl_set_free(set);

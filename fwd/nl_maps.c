@@ -26,17 +26,22 @@ static void *must(void *p)
 	return p;
 }
 
-/* The chain part of a map name "<chain>_accept_ip6", or 0 if not ours. */
+/* The chain part of a map name "<chain>_accept_ip6" or, for a hash map,
+ * "<chain>_deny_ip_24"; 0 if not ours. */
 static size_t map_chain_len(const char *name)
 {
 	static const char *const kinds[] = {"_accept_ip", "_accept_ip6",
 					    "_deny_ip", "_deny_ip6"};
-	size_t n = strlen(name);
+	size_t n = strlen(name), d = n;
 
+	while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+		d--;
+	if (d < n && d > 0 && name[d - 1] == '_')
+		n = d - 1;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		size_t k = strlen(kinds[i]);
 
-		if (n > k && !strcmp(name + n - k, kinds[i]))
+		if (n > k && !memcmp(name + n - k, kinds[i], k))
 			return n - k;
 	}
 	return 0;

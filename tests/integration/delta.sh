@@ -96,3 +96,26 @@ fwd_list srv >"$T_TMP/list"
 norm "$T_TMP/list" >"$T_TMP/list.n"
 norm "$T_TMP/want" >"$T_TMP/want.n"
 check "and the kernel holds exactly policy A again" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+# E: hash maps (a policy big enough for them) change in place too.
+sed 's|"from": "10.1.0.8"|"from": "10.1.0.9"|' "$GOOD/hashmaps.json" >"$T_TMP/h2.json"
+check "the hash-map policy differs in one source" test "$(cmp -s "$GOOD/hashmaps.json" "$T_TMP/h2.json"; echo $?)" = 1
+"$TOP/$BUILD/fwctl" apply "$GOOD/hashmaps.json" >/dev/null
+nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-h1"
+"$TOP/$BUILD/fwctl" apply "$T_TMP/h2.json" >/dev/null
+nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-h2"
+check "a hash-map policy changed in one element went in place" \
+	cmp -s "$T_TMP/handles-h1" "$T_TMP/handles-h2"
+fwd_list srv >"$T_TMP/list"
+"$TOP/$BUILD/fwctl" compile "$T_TMP/h2.json" >"$T_TMP/want"
+norm "$T_TMP/list" >"$T_TMP/list.n"
+norm "$T_TMP/want" >"$T_TMP/want.n"
+check "the kernel holds exactly the changed hash-map policy" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+grep -c 'vmap @input_accept_ip_32' "$T_TMP/want" >/dev/null &&
+	ok "the changed policy uses hash maps" || not_ok "the changed policy uses hash maps"
+kill "$BG_PID"
+printf '%s\n' "10.1.0.9 192.0.2.1 20007 tcp open" "10.2.9.1 192.0.2.1 21009 tcp open" >"$T_TMP/p4"
+lab_probes "$T_TMP/p4"
+lab_run_probes "E"
+same "$(counter a7)" 1 "status counts a rule held in a /32 hash map"
+same "$(counter b9)" 1 "status counts a rule held in a /24 hash map"

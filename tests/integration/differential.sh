@@ -11,6 +11,8 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 SEEDS=${DIFF_SEEDS:-"11 22 33"}
+# Seeds whose policies have single ports only, planned into hash maps.
+HSEEDS=${DIFF_HSEEDS:-"44 66"}
 RULES=${DIFF_RULES:-30}
 PROBES=${DIFF_PROBES:-150}
 FWPLAN="$TOP/$BUILD/fwplan"
@@ -18,8 +20,8 @@ FWPROBE="$TOP/$BUILD/fwprobe"
 PORTS="7000 7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011"
 
 # gen SEED: a random policy.
-gen() {
-	awk -v seed="$1" -v n="$RULES" '
+gen() { # SEED [EXACT]: EXACT=1 gives single ports only
+	awk -v seed="$1" -v n="$RULES" -v exact="${2:-0}" '
 	function pick(k) { return int(rand() * k) }
 	function a4() { # an address, prefix or range of 10.0.0.0/22
 		x = pick(4); k = pick(6)
@@ -39,7 +41,7 @@ gen() {
 	}
 	function ports(   k, p) {
 		k = pick(4); p = 7000 + pick(12)
-		if (k == 0) return p
+		if (k == 0 || exact) return p
 		if (k == 1) return sprintf("[%d, %d]", p, 7000 + pick(12))
 		if (k == 2) return sprintf("\"%d-%d\"", p, p + pick(5))
 		return sprintf("[%d, \"%d-%d\"]", 7000 + pick(12), p, p + pick(3))
@@ -112,7 +114,7 @@ counts() {
 		.nftables[] |
 		if .counter then "\(.counter.name) \(.counter.packets)"
 		elif .map then
-			(.map.name | sub("_(accept|deny)_ip6?$"; "")) as $c |
+			(.map.name | sub("_(accept|deny)_ip6?(_[0-9]+)?$"; "")) as $c |
 			(.map.elem // [])[] | select(.[1] | has("jump") | not) |
 			"\($c)_\(.[0].elem.comment) \(.[0].elem.counter.packets)"
 		else empty end' |
@@ -121,13 +123,17 @@ counts() {
 
 lab S
 lab M
-for seed in $SEEDS; do
-	gen "$seed" >"$T_TMP/p.json"
+for seed in $SEEDS $HSEEDS; do
+	case " $HSEEDS " in *" $seed "*) hash=1 ;; *) hash=0 ;; esac
+	gen "$seed" "$hash" >"$T_TMP/p.json"
 	probes "$seed" >"$T_TMP/probes"
+	if [ $hash = 1 ]; then opts="-m 1 -H 1"; else opts="-m 1"; fi
 	"$FWPLAN" -s "$T_TMP/p.json" >"$T_TMP/simple.nft" &&
-		"$FWPLAN" -m 1 "$T_TMP/p.json" >"$T_TMP/maps.nft"
+		"$FWPLAN" $opts "$T_TMP/p.json" >"$T_TMP/maps.nft"
 	check "seed $seed: the policy compiles" test -s "$T_TMP/maps.nft"
 	check "seed $seed: the map plan uses maps" grep -q vmap "$T_TMP/maps.nft"
+	[ $hash = 1 ] && check "seed $seed: the map plan uses hash maps" \
+		grep -q 'vmap @[a-z]*_[a-z]*_ip6*_[0-9]' "$T_TMP/maps.nft"
 	for a in $(awk '{print $1}' "$T_TMP/probes" | sort -u); do
 		case $a in *:*) p=128 ;; *) p=32 ;; esac
 		for l in S M; do ns_addr "c$l" eth0 "$a/$p" 2>/dev/null; done

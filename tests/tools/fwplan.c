@@ -2,8 +2,9 @@
 /*
  * fwplan: compiles a policy file with chosen planner options and prints the
  * nft text, for the differential test and the benchmark.
- *   fwplan [-s] [-m MIN] FILE    -s: the simple per-rule plan;
- *                                -m: maps from MIN eligible rules
+ *   fwplan [-s] [-m MIN] [-H MIN] FILE
+ *     -s: the simple per-rule plan; -m: maps from MIN eligible rules;
+ *     -H: hash maps from MIN map elements
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,23 +18,25 @@
 
 int main(int argc, char **argv)
 {
-	struct fw_plan_opts o = {false, 0};
+	struct fw_plan_opts o = {false, 0, 0};
 	struct fw_diags d;
 	struct fw_policy *p;
 	struct fw_plan *plan = NULL;
 	struct fw_buf out = {0};
 	int c;
 
-	while ((c = getopt(argc, argv, "sm:")) != -1) {
+	while ((c = getopt(argc, argv, "sm:H:")) != -1) {
 		if (c == 's')
 			o.simple = true;
 		else if (c == 'm')
 			o.map_min = (size_t)atoi(optarg);
+		else if (c == 'H')
+			o.hash_min = (size_t)atoi(optarg);
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: fwplan [-s] [-m MIN] FILE\n");
+		fprintf(stderr, "usage: fwplan [-s] [-m MIN] [-H MIN] FILE\n");
 		return 2;
 	}
 	diags_init(&d);
