@@ -19,6 +19,16 @@ counter() { # RULE: packets of input_RULE in fwctl status --json
 		jq -r --arg r "$1" '.chains[] | select(.name == "input") | .rules[] | select(.name == $r) | .packets'
 }
 
+# holds FILE MESSAGE: the kernel holds exactly what FILE compiles to.
+holds() {
+	fwd_list srv >"$T_TMP/list"
+	"$TOP/$BUILD/fwctl" compile "$1" >"$T_TMP/want"
+	norm "$T_TMP/list" >"$T_TMP/list.n"
+	norm "$T_TMP/want" >"$T_TMP/want.n"
+	check "$2" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+	diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+}
+
 lab_up
 mkdir -p "$T_TMP/fw"
 export FWD_SOCKET="$T_TMP/fw/sock"
@@ -45,12 +55,7 @@ nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-a"
 nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-b"
 check "B went in place: the input chain's rules kept their handles" \
 	cmp -s "$T_TMP/handles-a" "$T_TMP/handles-b"
-fwd_list srv >"$T_TMP/list"
-"$TOP/$BUILD/fwctl" compile "$T_TMP/b.json" >"$T_TMP/want"
-norm "$T_TMP/list" >"$T_TMP/list.n"
-norm "$T_TMP/want" >"$T_TMP/want.n"
-check "the kernel holds exactly policy B" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
-diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+holds "$T_TMP/b.json" "the kernel holds exactly policy B"
 same "$(counter s9)" "$s9" "an untouched map rule keeps its count ($s9)"
 same "$(counter s1)" "$s1" "a changed map rule keeps its count ($s1)"
 same "$(counter s11)" "$s11" "a map rule with new sources keeps its count ($s11)"
@@ -60,11 +65,7 @@ kill "$BG_PID"
 lab_probes "$T_TMP/p2"
 lab_run_probes "B"
 "$TOP/$BUILD/fwctl" apply "$T_TMP/a.json" >/dev/null
-fwd_list srv >"$T_TMP/list"
-"$TOP/$BUILD/fwctl" compile "$T_TMP/a.json" >"$T_TMP/want"
-norm "$T_TMP/list" >"$T_TMP/list.n"
-norm "$T_TMP/want" >"$T_TMP/want.n"
-check "and back: the kernel holds exactly policy A" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+holds "$T_TMP/a.json" "and back: the kernel holds exactly policy A"
 # C: one more rule that the maps cannot hold changes the chain, so the whole
 # table is replaced; the map rules' counts move into their new elements.
 s1=$(counter s1) s9=$(counter s9) s11=$(counter s11)
@@ -91,11 +92,7 @@ s9=$(counter s9)
 check "s9 counted the probe from its second source ($s9)" test "$s9" -gt 1
 "$TOP/$BUILD/fwctl" apply "$T_TMP/a.json" >/dev/null
 same "$(counter s9)" "$s9" "a rule that lost a counted source keeps its count ($s9)"
-fwd_list srv >"$T_TMP/list"
-"$TOP/$BUILD/fwctl" compile "$T_TMP/a.json" >"$T_TMP/want"
-norm "$T_TMP/list" >"$T_TMP/list.n"
-norm "$T_TMP/want" >"$T_TMP/want.n"
-check "and the kernel holds exactly policy A again" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+holds "$T_TMP/a.json" "and the kernel holds exactly policy A again"
 # E: hash maps (a policy big enough for them) change in place too.
 sed 's|"from": "10.1.0.8"|"from": "10.1.0.9"|' "$GOOD/hashmaps.json" >"$T_TMP/h2.json"
 check "the hash-map policy differs in one source" test "$(cmp -s "$GOOD/hashmaps.json" "$T_TMP/h2.json"; echo $?)" = 1
@@ -105,12 +102,7 @@ nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-h1"
 nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-h2"
 check "a hash-map policy changed in one element went in place" \
 	cmp -s "$T_TMP/handles-h1" "$T_TMP/handles-h2"
-fwd_list srv >"$T_TMP/list"
-"$TOP/$BUILD/fwctl" compile "$T_TMP/h2.json" >"$T_TMP/want"
-norm "$T_TMP/list" >"$T_TMP/list.n"
-norm "$T_TMP/want" >"$T_TMP/want.n"
-check "the kernel holds exactly the changed hash-map policy" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
-diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+holds "$T_TMP/h2.json" "the kernel holds exactly the changed hash-map policy"
 grep -c 'vmap @input_accept_ip_32' "$T_TMP/want" >/dev/null &&
 	ok "the changed policy uses hash maps" || not_ok "the changed policy uses hash maps"
 kill "$BG_PID"
