@@ -170,9 +170,10 @@ cJSON *bulk_parse(const char *text, size_t len, struct bulk *b, char **err)
 	cJSON *root;
 
 	memset(b, 0, sizeof(*b));
-	/* A document that spells the mark itself is parsed as it is. */
+	/* A document that holds the mark itself, escaped or raw, is parsed
+	 * as it is. */
 	if (memmem(text, len, MARK_TEXT, strlen(MARK_TEXT)) ||
-	    memchr(text, '\0', len))
+	    memchr(text, MARK, len) || memchr(text, '\0', len))
 		return json_parse(text, len, err);
 	copy = xmalloc(len + 1);
 	memcpy(copy, text, len);

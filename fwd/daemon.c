@@ -40,6 +40,7 @@ static void log_diags(const char *what, const struct fw_diags *diags)
 
 char *daemon_active_doc(const struct fw_daemon *d, size_t *len)
 {
+	struct fw_state_meta meta;
 	char *doc;
 
 	if (!d->active)
@@ -48,9 +49,15 @@ char *daemon_active_doc(const struct fw_daemon *d, size_t *len)
 		*len = d->active->len;
 		return xstrdup(d->active->doc);
 	}
-	if (state_load(d->cfg.statedir, "active", &doc, len, NULL) < 0) {
+	if (state_load(d->cfg.statedir, "active", &doc, len, &meta) < 0) {
 		log_warn_errno("cannot read the active policy in %s",
 			       d->cfg.statedir);
+		return NULL;
+	}
+	if (strcmp(meta.sha256, d->active->meta.sha256)) {
+		log_warn("the policy saved in %s is not the active one",
+			 d->cfg.statedir);
+		free(doc);
 		return NULL;
 	}
 	return doc;
@@ -209,6 +216,9 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 {
 	bool same_doc = d->active && d->active->len == r->len &&
 			!strcmp(d->active->meta.sha256, r->meta.sha256);
+	/* Whether STATEDIR holds r's text once this is done: then a big
+	 * text need not stay in memory. */
+	bool saved = (flags & FW_APPLY_SAVED) || (same_doc && !d->active->doc);
 
 	/* Group members are planned and checked (guard): let them go before
 	 * the batch is built. */
@@ -221,7 +231,7 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 			 d->genid_known && d->active && !d->active->plan->slim
 				 ? d->active->plan
 				 : NULL,
-			 flags, diags) < 0) {
+			 flags & FW_NL_DRY_RUN, diags) < 0) {
 		daemon_ready_free(r);
 		d->apply_failed++;
 		return -1;
@@ -232,11 +242,17 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	}
 	d->apply_ok++;
 	d->last_apply = time(NULL);
-	if (!same_doc &&
-	    state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
-		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
-	else if (r->len > FW_DOC_KEEP_MAX) {
-		/* Saved: read back from STATEDIR when asked for. */
+	/* The policy fwd starts with is saved already: saving it again
+	 * would make it the previous one too, and a rollback a no-op. */
+	if (!same_doc && !(flags & FW_APPLY_SAVED)) {
+		if (state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
+			log_warn_errno("cannot save the policy in %s",
+				       d->cfg.statedir);
+		else
+			saved = true;
+	}
+	if (saved && r->len > FW_DOC_KEEP_MAX) {
+		/* Read back from STATEDIR when asked for. */
 		free(r->doc);
 		r->doc = NULL;
 	}
@@ -356,7 +372,7 @@ static int start_with(struct fw_daemon *d, struct fw_ready *r)
 		return 0;
 	}
 	diags_init(&diags);
-	if (daemon_apply(d, r, 0, &diags, &res) < 0) {
+	if (daemon_apply(d, r, FW_APPLY_SAVED, &diags, &res) < 0) {
 		log_diags("cannot load the saved policy", &diags);
 		diags_free(&diags);
 		return -1;

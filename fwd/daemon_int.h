@@ -89,9 +89,12 @@ void daemon_full_put(struct fw_ready *r, bool tmp);
 /* The active policy's text (malloc'ed), from memory or STATEDIR; NULL if
  * neither has it. */
 char *daemon_active_doc(const struct fw_daemon *d, size_t *len);
+/* daemon_apply flag: r is the policy saved as active (fwd's start). */
+#define FW_APPLY_SAVED 0x100
 /*
- * Applies r (taking ownership) and makes it active. flags: FW_NL_DRY_RUN.
- * -1 with diagnostics when the kernel refuses; nothing changes then.
+ * Applies r (taking ownership) and makes it active. flags: FW_NL_DRY_RUN,
+ * FW_APPLY_SAVED. -1 with diagnostics when the kernel refuses; nothing
+ * changes then.
  */
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res);

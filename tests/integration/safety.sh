@@ -73,6 +73,19 @@ start_fwd
 same "$(verdicts 80 8080)" "dropped open " "a restarted fwd rolled the expired apply back to policy b"
 same "$(pending)" "null" "and nothing is pending any more"
 
+# --- the same when fwd cannot adopt its table: another commit meanwhile
+# (as after a reboot, or another tool's rules), so it loads its saved
+# policy again -- and must still roll back to b, not to c ---
+fw apply --confirm 2 "$T_TMP/c.json" >/dev/null
+kill -KILL "$FWD"
+wait "$FWD" 2>/dev/null
+nsx srv nft add table inet someone_else
+sleep 2.5
+start_fwd
+same "$(verdicts 80 8080)" "dropped open " "after another commit too, the restarted fwd rolled back to policy b"
+same "$(policy_host)" "b" "status shows policy b"
+nsx srv nft delete table inet someone_else
+
 # --- rollback ---
 fw apply "$T_TMP/a.json" >/dev/null
 same "$(verdicts 80 8080)" "open dropped " "policy a applied"

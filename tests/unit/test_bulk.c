@@ -84,6 +84,12 @@ static void test_which(void)
 	     "a document that spells the mark is parsed as it is");
 	bulk_free(&b);
 	free(doc);
+	doc = xasprintf("{\"s\": \"\x01" "0\", \"groups\": {\"big\": [%s]}}",
+			l40);
+	T_OK(taken(doc, &b, NULL) == 0,
+	     "a document with the mark's raw byte is parsed as it is");
+	bulk_free(&b);
+	free(doc);
 	free(l40);
 	free(l31);
 	free(esc);
