@@ -378,9 +378,13 @@ static void print_map(struct fw_buf *out, const struct fw_pmap *m)
 {
 	buf_printf(out,
 		   "\tmap %s {\n\t\ttype %s . inet_proto . inet_service : "
-		   "verdict\n%s\t\tcounter\n",
-		   m->name, m->family == 6 ? "ipv6_addr" : "ipv4_addr",
-		   m->plen ? "" : "\t\tflags interval\n");
+		   "verdict\n",
+		   m->name, m->family == 6 ? "ipv6_addr" : "ipv4_addr");
+	if (!m->plen)
+		buf_puts(out, "\t\tflags interval\n");
+	if (m->size)
+		buf_printf(out, "\t\tsize %u\n", m->size);
+	buf_puts(out, "\t\tcounter\n");
 	if (m->nelems) {
 		buf_printf(out, "\t\telements = { ");
 		for (size_t i = 0; i < m->nelems; i++) {

@@ -176,10 +176,20 @@ static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 			if (memcmp(g->flat[i].lo, g->flat[i].hi, 16))
 				s->interval = true;
 		}
-	if (!s->interval && s->nelems >= FW_SET_SIZE_MIN)
-		for (s->size = FW_SET_SIZE_MIN; s->size < 2 * s->nelems;)
-			s->size *= 2;
+	if (!s->interval)
+		s->size = plan_hash_size(s->nelems);
 	return s->name;
+}
+
+uint32_t plan_hash_size(size_t n)
+{
+	uint32_t size = FW_SET_SIZE_MIN;
+
+	if (n < FW_SET_SIZE_MIN)
+		return 0;
+	while (size < 2 * n)
+		size *= 2;
+	return size;
 }
 
 const struct fw_group *plan_find_group(const struct fw_policy *p,
@@ -757,6 +767,7 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 
 		h_str(&c, m->name);
 		h_u32(&c, (uint32_t)m->family << 1 | m->deny);
+		h_u32(&c, (uint32_t)m->plen << 24 | m->size);
 		h_u32(&c, (uint32_t)m->nelems);
 		for (size_t j = 0; j < m->nelems; j++) {
 			const struct fw_pmelem *x = &m->elems[j];

@@ -188,6 +188,7 @@ struct fw_pmap {
 	 * hash lookup whatever its size.
 	 */
 	uint8_t plen;
+	uint32_t size; /* a hash map's capacity ("size"), or 0 */
 	struct fw_pmelem *elems;
 	size_t nelems;
 };
@@ -240,6 +241,10 @@ struct fw_plan_opts {
  * A delta that would overflow it is refused and the table replaced.
  */
 #define FW_SET_SIZE_MIN 1024
+
+/* The "size" of a hash set or map of n elements: 0 below
+ * FW_SET_SIZE_MIN, else twice n rounded up to a power of two. */
+uint32_t plan_hash_size(size_t n);
 
 /* Builds the plan of a validated policy. NULL with diagnostics. */
 struct fw_plan *plan_build(const struct fw_policy *p, const char *table,

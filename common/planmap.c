@@ -645,6 +645,7 @@ static void map_put(struct mapctx *m, int deny, int fi, unsigned plen,
 				    deny ? "deny" : "accept", fi ? "6" : "");
 	mp = map_add(m->b, name, m->cid, fi, deny);
 	mp->plen = (uint8_t)plen;
+	mp->size = plen ? plan_hash_size(n) : 0;
 	mp->nelems = n;
 	mp->elems = arena_memdup(m->b->a, v, n * sizeof(*v));
 }

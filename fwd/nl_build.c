@@ -537,6 +537,8 @@ void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
 	/* Field lengths would make the kernel pick an interval type. */
 	if (!m->plen)
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 3);
+	if (m->size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, m->size);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, map_udata, sizeof(map_udata));
 	nftnl_set_add_expr(s, must(nftnl_expr_alloc("counter")));
 	set_send(tx, s, m->name, what);

@@ -101,7 +101,8 @@ static bool same_shape(const struct fw_plan *o, const struct fw_plan *n)
 	for (size_t i = 0; i < n->nmaps; i++)
 		if (strcmp(o->maps[i].name, n->maps[i].name) ||
 		    o->maps[i].family != n->maps[i].family ||
-		    o->maps[i].plen != n->maps[i].plen)
+		    o->maps[i].plen != n->maps[i].plen ||
+		    o->maps[i].size != n->maps[i].size)
 			return false;
 	return true;
 }
