@@ -158,7 +158,8 @@ static int add_policy(const struct fwctl_opts *o, cJSON *req,
 	if (doc && !memchr(doc, '\0', len) && !memmem(doc, len, "include", 7) &&
 	    !memmem(doc, len, "\\u", 2) && reachable(o)) {
 		cJSON_AddStringToObject(req, "policy", doc);
-		cJSON_AddStringToObject(req, "file", file);
+		if (proto_utf8_valid(file, strlen(file)))
+			cJSON_AddStringToObject(req, "file", file);
 		free(doc);
 		return 0;
 	}

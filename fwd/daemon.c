@@ -198,14 +198,25 @@ static int kernel_apply(struct fw_daemon *d, const struct fw_plan *plan,
 	return r;
 }
 
+/* A big text that STATEDIR holds is read back from there when asked for. */
+static void drop_saved_doc(struct fw_ready *r)
+{
+	if (r->saved && r->len > FW_DOC_KEEP_MAX) {
+		free(r->doc);
+		r->doc = NULL;
+	}
+}
+
 /* Once the active policy is in the kernel: a big plan lets its set
- * elements go, and what parsing and planning used goes back to the
- * system, so that fwd's idle memory does not depend on the policy. */
+ * elements go (only if STATEDIR holds its text, to plan it again), and
+ * what parsing and planning used goes back to the system, so that fwd's
+ * idle memory does not depend on the policy. */
 static void settle(struct fw_daemon *d)
 {
 	if (d->active) {
 		policy_drop_members(d->active->policy);
-		if (plan_set_elems(d->active->plan) >= FW_SLIM_MIN)
+		if (d->active->saved &&
+		    plan_set_elems(d->active->plan) >= FW_SLIM_MIN)
 			plan_slim(d->active->plan);
 	}
 	malloc_trim(0);
@@ -216,9 +227,6 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 {
 	bool same_doc = d->active && d->active->len == r->len &&
 			!strcmp(d->active->meta.sha256, r->meta.sha256);
-	/* Whether STATEDIR holds r's text once this is done: then a big
-	 * text need not stay in memory. */
-	bool saved = (flags & FW_APPLY_SAVED) || (same_doc && !d->active->doc);
 
 	/* Group members are planned and checked (guard): let them go before
 	 * the batch is built. */
@@ -243,19 +251,19 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	d->apply_ok++;
 	d->last_apply = time(NULL);
 	/* The policy fwd starts with is saved already: saving it again
-	 * would make it the previous one too, and a rollback a no-op. */
-	if (!same_doc && !(flags & FW_APPLY_SAVED)) {
+	 * would make it the previous one too, and a rollback a no-op. The
+	 * same text again is saved only if saving it failed before. */
+	r->saved = (flags & FW_APPLY_SAVED) || (same_doc && d->active->saved);
+	if (!r->saved) {
+		if (same_doc)
+			r->meta = d->active->meta; /* first applied_at */
 		if (state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
 			log_warn_errno("cannot save the policy in %s",
 				       d->cfg.statedir);
 		else
-			saved = true;
+			r->saved = true;
 	}
-	if (saved && r->len > FW_DOC_KEEP_MAX) {
-		/* Read back from STATEDIR when asked for. */
-		free(r->doc);
-		r->doc = NULL;
-	}
+	drop_saved_doc(r);
 	if (same_doc)
 		r->meta = d->active->meta; /* applied_at stays the first one */
 	daemon_ready_free(d->active);
@@ -365,6 +373,8 @@ static int start_with(struct fw_daemon *d, struct fw_ready *r)
 			log_diags("cannot take ownership of the table", &diags);
 		diags_free(&diags);
 		remember_genid(d);
+		r->saved = true;
+		drop_saved_doc(r);
 		settle(d);
 		log_info("adopted table inet %s as it is (policy %s, "
 			 "generation %u)",
@@ -504,8 +514,16 @@ static void on_restore(void *arg)
 	    nl_genid(d->nl, &now) == 0 && now == d->genid)
 		return;
 	full = daemon_full(d, &tmp);
-	if (!full)
+	if (!full) {
+		/* The saved policy cannot be planned again: say so, and try
+		 * again rather than leave the table as someone left it. */
+		log_err("cannot restore table inet %s: the active policy "
+			"cannot be read back from %s; retrying in 5 s",
+			d->cfg.table, d->cfg.statedir);
+		if (d->restore_timer)
+			loop_timer_set(d->restore_timer, 5000, 0);
 		return;
+	}
 	d->interleaved = false;
 	diags_init(&diags);
 	if (kernel_apply(d, full->plan,

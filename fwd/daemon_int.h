@@ -26,6 +26,7 @@ struct fw_ready {
 	struct fw_plan *plan;
 	char plan_sha[FW_SHA256_HEX_LEN]; /* plan_digest */
 	struct fw_state_meta meta;
+	bool saved; /* STATEDIR holds doc as the active policy */
 };
 
 struct fw_daemon {

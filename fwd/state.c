@@ -212,22 +212,48 @@ static int link_as(const char *dir, const char *from, const char *to,
 
 	unlink(tmp);
 	rc = link(src, tmp);
-	if (rc == 0 && (rc = rename(tmp, dst)) < 0)
-		unlink(tmp);
+	if (rc == 0)
+		rc = rename(tmp, dst);
+	/* Also when dst was that file already: rename then does nothing. */
+	unlink(tmp);
 	free(src);
 	free(tmp);
 	free(dst);
 	return rc;
 }
 
+/* dir/<from><ext> copied to dir/<to><ext> (for file systems without hard
+ * links); 0, or -1/errno (ENOENT: no such file). */
+static int copy_as(const char *dir, const char *from, const char *to,
+		   const char *ext)
+{
+	char *src = state_path(dir, from, ext), *dst = state_path(dir, to, ext);
+	size_t len;
+	char *text = file_read(src, &len);
+	int rc = text ? file_write_atomic(dst, text, len, STATE_MODE) : -1;
+	int e = errno;
+
+	free(text);
+	free(src);
+	free(dst);
+	errno = e;
+	return rc;
+}
+
 /* previous := active (document, then metadata); nothing if no active. */
 static int state_rotate(const char *dir)
 {
-	if (link_as(dir, "active", "previous", ".json") < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (link_as(dir, "active", "previous", ".meta.json") < 0 &&
-	    errno != ENOENT)
-		return -1;
+	static const char *const exts[] = {".json", ".meta.json"};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (link_as(dir, "active", "previous", exts[i]) == 0)
+			continue;
+		if (errno == ENOENT)
+			return 0; /* no active policy (or meta) yet */
+		if (copy_as(dir, "active", "previous", exts[i]) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	}
 	return 0;
 }
 
