@@ -253,10 +253,10 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	/* The policy fwd starts with is saved already: saving it again
 	 * would make it the previous one too, and a rollback a no-op. The
 	 * same text again is saved only if saving it failed before. */
+	if (same_doc)
+		r->meta = d->active->meta; /* applied_at stays the first one */
 	r->saved = (flags & FW_APPLY_SAVED) || (same_doc && d->active->saved);
 	if (!r->saved) {
-		if (same_doc)
-			r->meta = d->active->meta; /* first applied_at */
 		if (state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
 			log_warn_errno("cannot save the policy in %s",
 				       d->cfg.statedir);
@@ -264,8 +264,6 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 			r->saved = true;
 	}
 	drop_saved_doc(r);
-	if (same_doc)
-		r->meta = d->active->meta; /* applied_at stays the first one */
 	daemon_ready_free(d->active);
 	d->active = r;
 	if (res->kernel && !d->interleaved)
