@@ -111,5 +111,7 @@ kill "$BG_PID"
 printf '%s\n' "10.1.0.9 192.0.2.1 20007 tcp open" "10.2.9.1 192.0.2.1 21009 tcp open" >"$T_TMP/p4"
 lab_probes "$T_TMP/p4"
 lab_run_probes "E"
-same "$(counter a7)" 1 "status counts a rule held in a /32 hash map"
-same "$(counter b9)" 1 "status counts a rule held in a /24 hash map"
+# At least 1: a SYN sent again before the answer is counted again.
+a7=$(counter a7) b9=$(counter b9)
+check "status counts a rule held in a /32 hash map ($a7)" test "$a7" -ge 1
+check "status counts a rule held in a /24 hash map ($b9)" test "$b9" -ge 1
