@@ -61,8 +61,9 @@ printf '%s\n' "10.0.0.1 192.0.2.1 443 tcp open" "10.0.0.21 192.0.2.1 443 tcp ope
 lab_probes "$T_TMP/p"
 lab_run_probes "a"
 "$TOP/$BUILD/fwctl" --json status >"$T_TMP/status"
-same "$(jq '.chains[0].rules[0].packets' "$T_TMP/status")" 2 \
-	"status counts the two accepted connections"
+# At least 2: a SYN sent again before the answer is counted again.
+n=$(jq '.chains[0].rules[0].packets' "$T_TMP/status")
+check "status counts the two accepted connections ($n)" test "$n" -ge 2
 
 "$TOP/$BUILD/fwctl" --json show >"$T_TMP/show"
 check "show gives the policy back" sh -c "jq -r .policy '$T_TMP/show' | grep -q '\"10.0.0.21\"'"
