@@ -615,14 +615,12 @@ static size_t hkey(const struct fw_pmelem *e, size_t len, uint8_t k[24])
 	return len + 8;
 }
 
-static size_t hcmp_len;
-
-static int hcmp(const void *x, const void *y)
+static int hcmp(const void *x, const void *y, void *len)
 {
 	uint8_t a[24], b[24];
-	size_t n = hkey(x, hcmp_len, a);
+	size_t n = hkey(x, *(const size_t *)len, a);
 
-	hkey(y, hcmp_len, b);
+	hkey(y, *(const size_t *)len, b);
 	for (size_t i = n; i-- > 0;)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
@@ -678,8 +676,7 @@ static size_t build_maps(struct mapctx *m, int deny, int fi, size_t *first)
 				cidr_each(me.v[j].addr.lo, me.v[j].addr.hi,
 					  len, hash_emit, &h);
 			}
-			hcmp_len = len;
-			qsort(out.v, out.n, sizeof(*out.v), hcmp);
+			qsort_r(out.v, out.n, sizeof(*out.v), hcmp, &len);
 			map_put(m, deny, fi, pl.v[i], out.v, out.n);
 			free(out.v);
 		}
