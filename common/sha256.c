@@ -3,7 +3,14 @@
  * sha256: SHA-256 as specified in FIPS 180-4, sections 4.1.2, 4.2.2, 5.1.1,
  * 6.2. Byte-oriented and portable; no tables beyond K, no I/O.
  */
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define FW_SHA_NI 1
+#endif
 
 #include "sha256.h"
 
@@ -86,6 +93,100 @@ static void compress(uint32_t h[8], const uint8_t blk[64])
 	h[7] += hh;
 }
 
+#ifdef FW_SHA_NI
+/*
+ * The same rounds with the SHA extensions of x86 (Intel since Ice Lake and
+ * Goldmont, AMD since Zen): several times faster, which matters for the
+ * megabytes of a big policy. The state lives as ABEF and CDGH, the layout
+ * the sha256rnds2 instruction works on; each step is four rounds.
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+					     0x0405060700010203ULL);
+	__m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h),
+				      0xb1);			   /* CDAB */
+	__m128i s1 = _mm_shuffle_epi32(
+		_mm_loadu_si128((const __m128i *)(h + 4)), 0x1b); /* EFGH */
+	__m128i s0 = _mm_alignr_epi8(t, s1, 8);			   /* ABEF */
+
+	s1 = _mm_blend_epi16(s1, t, 0xf0); /* CDGH */
+	for (; n; n--, p += 64) {
+		__m128i abef = s0, cdgh = s1, w[4], m;
+
+		for (int i = 0; i < 16; i++) {
+			__m128i *wi = &w[i & 3];
+
+			if (i < 4)
+				*wi = _mm_shuffle_epi8(
+					_mm_loadu_si128(
+						(const __m128i *)(p + 16 * i)),
+					bswap);
+			else
+				*wi = _mm_sha256msg2_epu32(
+					_mm_add_epi32(
+						_mm_sha256msg1_epu32(
+							*wi, w[(i + 1) & 3]),
+						_mm_alignr_epi8(w[(i + 3) & 3],
+								w[(i + 2) & 3],
+								4)),
+					w[(i + 3) & 3]);
+			m = _mm_add_epi32(
+				*wi, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, m);
+			s0 = _mm_sha256rnds2_epu32(s0, s1,
+						   _mm_shuffle_epi32(m, 0x0e));
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1b);	   /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);	   /* DCHG */
+	s0 = _mm_blend_epi16(t, s1, 0xf0);	   /* DCBA */
+	s1 = _mm_alignr_epi8(s1, t, 8);		   /* HGFE */
+	_mm_storeu_si128((__m128i *)h, s0);
+	_mm_storeu_si128((__m128i *)(h + 4), s1);
+}
+
+static bool cpu_has_sha(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) ||
+	    !(c & bit_SSSE3))
+		return false;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* -1: not probed yet. */
+static int use_ni = -1;
+
+bool sha256_use_ni(bool want)
+{
+#ifdef FW_SHA_NI
+	use_ni = want && cpu_has_sha();
+#else
+	use_ni = 0;
+#endif
+	return use_ni == want;
+}
+
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+#ifdef FW_SHA_NI
+	if (use_ni < 0)
+		use_ni = cpu_has_sha();
+	if (use_ni) {
+		blocks_ni(h, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		compress(h, p);
+}
+
 void sha256_init(struct fw_sha256 *c)
 {
 	/* FIPS 180-4 5.3.3: square roots of the first 8 primes. */
@@ -113,11 +214,12 @@ void sha256_update(struct fw_sha256 *c, const void *p, size_t n)
 		n -= k;
 		if (c->fill < 64)
 			return;
-		compress(c->h, c->block);
+		blocks(c->h, c->block, 1);
 		c->fill = 0;
 	}
-	for (; n >= 64; s += 64, n -= 64)
-		compress(c->h, s);
+	blocks(c->h, s, n / 64);
+	s += n & ~(size_t)63;
+	n &= 63;
 	memcpy(c->block, s, n);
 	c->fill = n;
 }
@@ -131,13 +233,13 @@ void sha256_final(struct fw_sha256 *c, uint8_t out[FW_SHA256_LEN])
 	c->block[c->fill++] = 0x80;
 	if (c->fill > 56) {
 		memset(c->block + c->fill, 0, 64 - c->fill);
-		compress(c->h, c->block);
+		blocks(c->h, c->block, 1);
 		c->fill = 0;
 	}
 	memset(c->block + c->fill, 0, 56 - c->fill);
 	store_be32(c->block + 56, (uint32_t)(bits >> 32));
 	store_be32(c->block + 60, (uint32_t)bits);
-	compress(c->h, c->block);
+	blocks(c->h, c->block, 1);
 	for (i = 0; i < 8; i++)
 		store_be32(out + 4 * i, c->h[i]);
 	memset(c, 0, sizeof(*c));

@@ -6,6 +6,7 @@
 #ifndef FW_SHA256_H
 #define FW_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,11 @@ struct fw_sha256 {
 void sha256_init(struct fw_sha256 *c);
 void sha256_update(struct fw_sha256 *c, const void *p, size_t n);
 void sha256_final(struct fw_sha256 *c, uint8_t out[FW_SHA256_LEN]);
+
+/* Uses the x86 SHA instructions (want) or the portable rounds; the
+ * default is the instructions where the CPU has them. False if want
+ * cannot be had. For tests. */
+bool sha256_use_ni(bool want);
 
 /* One-shot digest of p[0..n). */
 void sha256(const void *p, size_t n, uint8_t out[FW_SHA256_LEN]);
