@@ -98,6 +98,8 @@ static size_t take(char *t, size_t i, size_t len, struct bulk *b)
 	l->buf = q = xmalloc(bytes);
 	l->off = xmalloc(n * sizeof(*l->off));
 	l->n = 0;
+	l->open = i;
+	l->close = end - 1;
 	for (j = i + 1; j < end; j++) {
 		if (t[j] != '"')
 			continue;

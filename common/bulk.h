@@ -27,6 +27,7 @@ struct bulk_list {
 	char *buf;	/* the strings, each NUL-terminated, in order */
 	uint32_t *off;	/* where each starts in buf */
 	size_t n;
+	size_t open, close; /* where its '[' and ']' are in the text */
 };
 
 struct bulk {

@@ -166,6 +166,7 @@ static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 	s->name = name;
 	s->key = fi ? FW_KEY_IPV6 : FW_KEY_IPV4;
 	s->path = g->path;
+	s->group = g->name;
 	s->elems = xmalloc((g->nflat + 1) * sizeof(*s->elems));
 	for (size_t i = 0; i < g->nflat; i++)
 		if (g->flat[i].family == (fi ? 6 : 4)) {
@@ -199,6 +200,28 @@ const struct fw_group *plan_find_group(const struct fw_policy *p,
 		if (!strcmp(p->groups[i].name, name))
 			return &p->groups[i];
 	return NULL;
+}
+
+const struct fw_group *plan_inline_group(const struct fw_builder *b,
+					 const char *name)
+{
+	const struct fw_group *g = plan_find_group(b->p, name);
+
+	if (g)
+		b->inlined[g - b->p->groups] = true;
+	return g;
+}
+
+/* Which sets' groups the ruleset holds nowhere else (fw_pset.exclusive). */
+static void mark_exclusive(struct fw_builder *b)
+{
+	for (size_t i = 0; i < b->plan->nsets; i++) {
+		struct fw_pset *s = &b->plan->sets[i];
+		const struct fw_group *g = plan_find_group(b->p, s->group);
+
+		s->exclusive = g && g->singles && !g->referenced &&
+			       !b->inlined[g - b->p->groups];
+	}
 }
 
 static void side_add(struct fw_addr_range **v, size_t *n, size_t *cap,
@@ -237,7 +260,7 @@ static void side_build(struct fw_builder *b, const struct fw_addr_list *l,
 			side_add(&v, &n, &cap, &l->v[i].r);
 			continue;
 		}
-		g = plan_find_group(b->p, l->v[i].group);
+		g = plan_inline_group(b, l->v[i].group);
 		for (size_t j = 0; j < g->nflat; j++)
 			side_add(&v, &n, &cap, &g->flat[j]);
 	}
@@ -657,9 +680,12 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 	plan->table = arena_strdup(plan->arena, table);
 	b.plan = plan;
 	b.a = plan->arena;
+	b.inlined = xcalloc(p->ngroups + 1, sizeof(*b.inlined));
 	for (int cid = 0; cid < FW_NCHAINS; cid++)
 		if (p->chains[cid].declared)
 			build_chain(&b, (enum fw_chain_id)cid);
+	mark_exclusive(&b);
+	free(b.inlined);
 	for (size_t i = 0; i < plan->nchains; i++) {
 		struct fw_rvec *rv = &b.chain_rules[i];
 
@@ -700,11 +726,21 @@ static void h_str(struct fw_sha256 *c, const char *s)
 static void h_elems(struct fw_sha256 *c, const struct fw_elem *v, size_t n,
 		    size_t keylen)
 {
+	uint8_t buf[4096];
+	size_t k = 0;
+
 	h_u32(c, (uint32_t)n);
+	/* The same bytes as one update per key, in big strides. */
 	for (size_t i = 0; i < n; i++) {
-		sha256_update(c, v[i].lo, keylen);
-		sha256_update(c, v[i].hi, keylen);
+		if (k + 2 * keylen > sizeof(buf)) {
+			sha256_update(c, buf, k);
+			k = 0;
+		}
+		memcpy(buf + k, v[i].lo, keylen);
+		memcpy(buf + k + keylen, v[i].hi, keylen);
+		k += 2 * keylen;
 	}
+	sha256_update(c, buf, k);
 }
 
 static void h_rule(struct fw_sha256 *c, const struct fw_prule *r)

@@ -135,6 +135,14 @@ struct fw_pset {
 	bool interval;	  /* some element is a prefix or a range */
 	uint32_t size;	  /* a hash set's capacity ("size"), or 0 */
 	const char *path; /* "groups.app" */
+	const char *group; /* "app" */
+	/*
+	 * The group's members reach the ruleset through its sets only (no
+	 * rule or map holds them inline, no other group includes it), and
+	 * each member is one element: a change of members is a change of
+	 * elements, nothing else (fwd's quick apply).
+	 */
+	bool exclusive;
 	struct fw_elem *elems;
 	size_t nelems;
 };

@@ -20,6 +20,7 @@ struct fw_builder {
 	struct fw_arena *a;
 	size_t ccap, scap, mcap, chcap;
 	struct fw_rvec *chain_rules; /* parallel to plan->chains */
+	bool *inlined; /* by group index: a rule or map holds its members */
 };
 
 /* A new empty rule at the end of chain ch. */
@@ -32,6 +33,10 @@ const char *plan_rule_chain(struct fw_builder *b, const struct fw_rule *r,
 			    const char *cname, const char *counter);
 const struct fw_group *plan_find_group(const struct fw_policy *p,
 				       const char *name);
+/* The group whose members are about to be copied into a rule or a map
+ * (rather than referred to through its named sets). */
+const struct fw_group *plan_inline_group(const struct fw_builder *b,
+					 const char *name);
 
 /*
  * Plans the rules of chain cid into base chain ch with verdict maps, if

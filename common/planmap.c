@@ -159,7 +159,7 @@ static size_t rule_sources(const struct fw_builder *b, const struct fw_rule *r,
 			v[n++] = it->r;
 			continue;
 		}
-		g = plan_find_group(b->p, it->group);
+		g = plan_inline_group(b, it->group);
 		for (size_t j = 0; g && j < g->nflat; j++) {
 			xgrow((void **)&v, &cap, n, sizeof(*v));
 			v[n++] = g->flat[j];

@@ -825,6 +825,10 @@ static void walk_group(struct walk *w, const cJSON *g, const char *path)
 	grp->path = arena_strdup(w->a, path);
 	grp->file = arena_strdup(w->a, w->file);
 	addr_list(w, g, path, &grp->items, true);
+	if (bulk_get(w->bulk, g)) {
+		grp->span_open = bulk_get(w->bulk, g)->open;
+		grp->span_close = bulk_get(w->bulk, g)->close;
+	}
 }
 
 static void walk_groups(struct walk *w, const cJSON *v)
@@ -893,10 +897,15 @@ static int resolve_group(struct walk *w, struct fw_group *g, char *state,
 	state[idx] = 1;
 	buf_printf(trail, "%s -> ", g->name);
 	if (literals_only(g)) {
+		size_t n = g->items.n;
+
 		items_to_flat(g);
 		trail->len = mark;
 		trail->s[mark] = '\0';
 		g->nflat = addr_normalize(g->flat, g->nflat);
+		g->singles = g->nflat == n;
+		for (size_t i = 0; g->singles && i < n; i++)
+			g->singles = !memcmp(g->flat[i].lo, g->flat[i].hi, 16);
 		state[idx] = 2;
 		return 0;
 	}
@@ -909,6 +918,8 @@ static int resolve_group(struct walk *w, struct fw_group *g, char *state,
 			continue;
 		}
 		ref = (struct fw_group *)group_by_name(p, it->group);
+		if (ref)
+			ref->referenced = true;
 		if (!ref || resolve_group(w, ref, state, trail) < 0) {
 			state[idx] = 2;
 			return -1;

@@ -50,6 +50,14 @@ struct fw_group {
 	/* Resolved members (group references flattened), sorted, merged. */
 	struct fw_addr_range *flat;
 	size_t nflat;
+	/* Where its member list is in the text ('[' and ']'), when the list
+	 * was long enough to be kept out of the cJSON tree (bulk.h); else
+	 * both 0. */
+	size_t span_open, span_close;
+	/* Every member is a single address, none twice, none next to
+	 * another: its flat list is its members, one for one. */
+	bool singles;
+	bool referenced; /* another group has it as a member */
 };
 
 struct fw_rate {

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * memdelta: a change of one group's members, found from the bytes of two
+ * policy texts (memdelta.h).
+ *
+ * Inside a bulk list every string is plain (no quote, no backslash, no
+ * control character), so a byte is inside a string exactly when an odd
+ * number of quotes precede it in the list. The window of whole members
+ * around the differing bytes is cut at closing quotes (or at the list's
+ * ends); the text on either side of it is the same in both documents, so
+ * the new list is the old one with the window's members swapped.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulk.h"
+#include "memdelta.h"
+#include "util.h"
+
+/* The longest member worth parsing: an IPv6 address with a zone or a
+ * prefix fits well within it. */
+#define MEMBER_MAX 128
+
+/* Bytes of a and b that agree from the start. */
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+	/* memcmp in strides finds the block, bytes find the place. */
+	while (n - i >= 4096 && !memcmp(a + i, b + i, 4096))
+		i += 4096;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Bytes of a[..alen) and b[..blen) that agree from the end, at most n. */
+static size_t common_suffix(const char *a, size_t alen, const char *b,
+			    size_t blen, size_t n)
+{
+	size_t i = 0;
+
+	while (n - i >= 4096 &&
+	       !memcmp(a + alen - i - 4096, b + blen - i - 4096, 4096))
+		i += 4096;
+	while (i < n && a[alen - i - 1] == b[blen - i - 1])
+		i++;
+	return i;
+}
+
+/* The number of '"' in t[a..b), eight bytes at a time. */
+static size_t count_quotes(const char *t, size_t a, size_t b)
+{
+	const uint64_t ones7 = 0x7f7f7f7f7f7f7f7fULL;
+	const uint64_t quotes = 0x2222222222222222ULL;
+	size_t n = 0;
+
+	for (; a < b && (a & 7); a++)
+		n += t[a] == '"';
+	for (; b - a >= 8; a += 8) {
+		uint64_t w, x, y;
+
+		memcpy(&w, t + a, 8);
+		x = w ^ quotes; /* a zero byte where t has a quote */
+		y = ~(((x & ones7) + ones7) | x | ones7);
+		n += (size_t)__builtin_popcountll(y);
+	}
+	for (; a < b; a++)
+		n += t[a] == '"';
+	return n;
+}
+
+/* The last '"' in t[a..b), or -1. */
+static long last_quote(const char *t, size_t a, size_t b)
+{
+	const char *q = b > a ? memrchr(t + a, '"', b - a) : NULL;
+
+	return q ? q - t : -1;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+struct members {
+	struct fw_addr_range *v;
+	size_t n, cap;
+};
+
+/*
+ * Parses the members in t[a..b), a window of a bulk list: each is a
+ * plain string preceded by a comma, except the list's first (first set),
+ * with whitespace anywhere between. False unless every one is a single
+ * address.
+ */
+static bool window_members(const char *t, size_t a, size_t b, bool first,
+			   struct members *m)
+{
+	char s[MEMBER_MAX + 1];
+	size_t i = a;
+
+	for (;;) {
+		size_t j;
+		char *err = NULL;
+		struct fw_addr_range r;
+
+		while (i < b && is_ws(t[i]))
+			i++;
+		if (i == b)
+			return true;
+		if (!first) {
+			if (t[i] != ',')
+				return false;
+			for (i++; i < b && is_ws(t[i]); i++)
+				;
+		}
+		first = false;
+		if (i == b || t[i] != '"')
+			return false;
+		for (j = i + 1; j < b && t[j] != '"'; j++)
+			if (t[j] == '\\' || (unsigned char)t[j] < 0x20)
+				return false;
+		if (j == b || j - i - 1 > MEMBER_MAX)
+			return false;
+		memcpy(s, t + i + 1, j - i - 1);
+		s[j - i - 1] = '\0';
+		if (addr_parse(s, &r, &err) < 0 || memcmp(r.lo, r.hi, 16)) {
+			free(err);
+			return false;
+		}
+		xgrow((void **)&m->v, &m->cap, m->n, sizeof(*m->v));
+		m->v[m->n++] = r;
+		i = j + 1;
+	}
+}
+
+/* Drops the members both lists have (sorted first), once per pair. */
+static void cancel(struct members *x, struct members *y)
+{
+	size_t i = 0, j = 0, nx = 0, ny = 0;
+
+	if (x->n)
+		qsort(x->v, x->n, sizeof(*x->v), addr_cmp);
+	if (y->n)
+		qsort(y->v, y->n, sizeof(*y->v), addr_cmp);
+	while (i < x->n || j < y->n) {
+		int c = i == x->n   ? 1
+			: j == y->n ? -1
+				    : addr_cmp(&x->v[i], &y->v[j]);
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			x->v[nx++] = x->v[i++];
+		} else {
+			y->v[ny++] = y->v[j++];
+		}
+	}
+	x->n = nx;
+	y->n = ny;
+}
+
+/* The group whose bulk list holds the bytes [p, e) of the old text, with
+ * its brackets outside them. */
+static const struct fw_group *group_around(const struct fw_policy *p,
+					   size_t lo, size_t hi)
+{
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct fw_group *g = &p->groups[i];
+
+		if (g->span_close && g->span_open < lo && g->span_close >= hi)
+			return g;
+	}
+	return NULL;
+}
+
+int mdelta_find(const struct fw_policy *old, const char *otext, size_t olen,
+		const char *ntext, size_t nlen, struct fw_mdelta *out)
+{
+	size_t min = olen < nlen ? olen : nlen, p, s, e, open, l, r;
+	const struct fw_group *g;
+	struct members del = {0}, add = {0};
+	size_t q;
+	long k;
+
+	memset(out, 0, sizeof(*out));
+	p = common_prefix(otext, ntext, min);
+	if (p == olen && p == nlen)
+		return 0;
+	s = common_suffix(otext, olen, ntext, nlen, min - p);
+	e = olen - s; /* old differs in [p, e), new in [p, nlen - s) */
+	g = group_around(old, p, e);
+	if (!g)
+		return 0;
+	open = g->span_open;
+	/* Left: just past the closing quote of the last member before the
+	 * one that p is in (or comes before), or just inside '['. */
+	q = count_quotes(otext, open + 1, p);
+	k = last_quote(otext, open + 1, p);
+	if (q % 2 == 1)
+		k = last_quote(otext, open + 1, (size_t)k);
+	l = k < 0 ? open + 1 : (size_t)k + 1;
+	/* Right: just past the closing quote of the member that e is in, or
+	 * of the one after e, or at ']' when none comes. */
+	q += count_quotes(otext, p, e);
+	if (q % 2 == 1 || otext[e - 1] != '"') {
+		const char *c = memchr(otext + e, '"', g->span_close - e);
+
+		if (c && q % 2 == 0) /* the next member's opening quote */
+			c = memchr(c + 1, '"', (size_t)(otext + g->span_close - c - 1));
+		r = c ? (size_t)(c - otext) + 1 : g->span_close;
+		/* A window that ends inside the list ends after a string. */
+		if (!c && q % 2 == 1)
+			return 0;
+	} else {
+		r = e;
+	}
+	out->shift = (long)nlen - (long)olen;
+	/* The new window must be a run of members as well, joining the
+	 * unchanged text: a list emptied at its start leaves "[ ]". */
+	if (!window_members(otext, l, r, l == open + 1, &del) ||
+	    !window_members(ntext, l, (size_t)((long)r + out->shift),
+			    l == open + 1, &add))
+		goto none;
+	if (l == open + 1 && add.n == 0) {
+		size_t i = (size_t)((long)r + out->shift);
+
+		while (i < nlen && is_ws(ntext[i]))
+			i++;
+		if (i >= nlen || ntext[i] != ']')
+			goto none;
+	}
+	out->nwin_old = del.n;
+	out->nwin_new = add.n;
+	cancel(&del, &add);
+	out->group = g;
+	out->del = del.v;
+	out->ndel = del.n;
+	out->add = add.v;
+	out->nadd = add.n;
+	return 1;
+none:
+	free(del.v);
+	free(add.v);
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+void mdelta_free(struct fw_mdelta *m)
+{
+	free(m->del);
+	free(m->add);
+	memset(m, 0, sizeof(*m));
+}
+
+/* a + 1 == b, big-endian, len bytes (no carry out of the top). */
+static bool next_to(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint8_t x[16];
+	size_t i = len;
+
+	memcpy(x, a, len);
+	while (i > 0 && ++x[i - 1] == 0)
+		i--;
+	return i > 0 && !memcmp(x, b, len);
+}
+
+/* The members of a family in v[0..n) (sorted by addr_cmp), as a slice. */
+static const struct fw_addr_range *family_slice(const struct fw_addr_range *v,
+					       size_t n, int family,
+					       size_t *k)
+{
+	size_t i = 0;
+
+	while (i < n && v[i].family != family)
+		i++;
+	*k = 0;
+	while (i + *k < n && v[i + *k].family == family)
+		(*k)++;
+	return v + i;
+}
+
+bool mdelta_elems(const struct fw_mdelta *m, int family,
+		  const struct fw_elem *v, size_t n, struct fw_elem **out,
+		  size_t *nout)
+{
+	size_t len = family == 6 ? 16 : 4, nd, na, i = 0, j = 0, a = 0, k = 0;
+	const struct fw_addr_range *del = family_slice(m->del, m->ndel, family,
+						       &nd);
+	const struct fw_addr_range *add = family_slice(m->add, m->nadd, family,
+						       &na);
+	struct fw_elem *w;
+
+	*out = NULL;
+	*nout = 0;
+	if (nd > n)
+		return false;
+	w = xmalloc((n - nd + na + 1) * sizeof(*w));
+	while (i < n || a < na) {
+		int c = i == n	  ? 1
+			: a == na ? -1
+				  : memcmp(v[i].lo, add[a].lo, len);
+
+		if (c == 0)
+			goto refuse; /* came, but there already */
+		if (c < 0) {
+			int d = j < nd ? memcmp(v[i].lo, del[j].lo, len) : -1;
+
+			if (d > 0)
+				goto refuse; /* left, but was not there */
+			if (d == 0)
+				j++;
+			else
+				w[k++] = v[i];
+			i++;
+			continue;
+		}
+		if (a + 1 < na && !memcmp(add[a].lo, add[a + 1].lo, len))
+			goto refuse; /* came twice */
+		memset(&w[k], 0, sizeof(w[k]));
+		memcpy(w[k].lo, add[a].lo, len);
+		memcpy(w[k++].hi, add[a++].lo, len);
+	}
+	if (j < nd || (n > 0) != (k > 0))
+		goto refuse;
+	for (size_t x = 0; x + 1 < k; x++)
+		if (next_to(w[x].hi, w[x + 1].lo, len))
+			goto refuse;
+	*out = w;
+	*nout = k;
+	return true;
+refuse:
+	free(w);
+	return false;
+}
+
+void mdelta_shift_spans(struct fw_policy *old, const struct fw_mdelta *m)
+{
+	size_t at = m->group->span_open;
+
+	for (size_t i = 0; i < old->ngroups; i++) {
+		struct fw_group *g = &old->groups[i];
+
+		if (!g->span_close)
+			continue;
+		if (g->span_open > at)
+			g->span_open = (size_t)((long)g->span_open + m->shift);
+		if (g->span_close >= at)
+			g->span_close = (size_t)((long)g->span_close + m->shift);
+	}
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test_memdelta: the member changes found from the bytes of two policy
+ * texts. Every delta found is checked against a full parse of the new
+ * text: the old members less the ones that left plus the ones that came
+ * are the new members, and the recorded list positions move to where the
+ * new parse puts them. Random edits of the text probe the rest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memdelta.h"
+#include "policy.h"
+#include "t.h"
+#include "util.h"
+
+#define N 40
+
+static char *addr_of(int i)
+{
+	return xasprintf("10.%d.%d.%d", i / 4096 % 256, i / 16 % 256,
+			 (i % 16) * 4 + 1);
+}
+
+/* A policy with two big groups (allow, then other) and a rule. */
+static char *doc_with(const char *allow)
+{
+	struct fw_buf b = {0};
+
+	buf_printf(&b, "{\"version\": 1, \"groups\": {\"allow\": [%s],\n"
+		       " \"other\": [",
+		   allow);
+	for (int i = 0; i < N; i++) {
+		char *a = addr_of(1000 + i);
+
+		buf_printf(&b, "%s\"%s\"", i ? ", " : "", a);
+		free(a);
+	}
+	buf_printf(&b, "]},\n \"input\": {\"default\": \"drop\", \"rules\": "
+		       "[{\"name\": \"web\", \"proto\": \"tcp\", \"port\": 443, "
+		       "\"from\": \"allow\"}, {\"name\": \"x\", \"proto\": "
+		       "\"tcp\", \"port\": 22, \"from\": \"other\"}]}}\n");
+	return b.s;
+}
+
+static char *members(int n)
+{
+	struct fw_buf b = {0};
+
+	buf_add(&b, "", 0);
+	for (int i = 0; i < n; i++) {
+		char *a = addr_of(i);
+
+		buf_printf(&b, "%s\"%s\"%s", i ? "," : "", a,
+			   i % 5 == 4 ? "\n  " : " ");
+		free(a);
+	}
+	return b.s;
+}
+
+static struct fw_policy *parse(const char *doc)
+{
+	struct fw_diags d;
+	struct fw_policy *p;
+
+	diags_init(&d);
+	p = policy_parse("t.json", doc, strlen(doc), &d);
+	diags_free(&d);
+	return p;
+}
+
+static const struct fw_group *group(const struct fw_policy *p,
+				    const char *name)
+{
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (!strcmp(p->groups[i].name, name))
+			return &p->groups[i];
+	return NULL;
+}
+
+/* The group's members of one family as set elements. */
+static struct fw_elem *elems_of(const struct fw_group *g, int family,
+				size_t *n)
+{
+	struct fw_elem *v = xmalloc((g->nflat + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < g->nflat; i++)
+		if (g->flat[i].family == family) {
+			memcpy(v[*n].lo, g->flat[i].lo, 16);
+			memcpy(v[(*n)++].hi, g->flat[i].hi, 16);
+		}
+	return v;
+}
+
+/*
+ * mdelta_find on old -> new; when it finds a delta, mdelta_elems on each
+ * family's elements, checked against a full parse of new. Returns 0 (no
+ * delta), 1 (found, elements right), 2 (found, elements refused), -1
+ * (wrong).
+ */
+static int delta_ok(const char *old, const char *new)
+{
+	struct fw_policy *po = parse(old), *pn;
+	const struct fw_group *gn;
+	struct fw_mdelta m;
+	int r = 1;
+
+	if (!po)
+		return -1;
+	if (mdelta_find(po, old, strlen(old), new, strlen(new), &m) != 1) {
+		policy_free(po);
+		return 0;
+	}
+	pn = parse(new);
+	gn = pn ? group(pn, m.group->name) : NULL;
+	if (!gn)
+		r = -1;
+	for (int f = 4; r == 1 && f <= 6; f += 2) {
+		size_t n, nn, ng;
+		struct fw_elem *v = elems_of(m.group, f, &n), *nv = NULL;
+		struct fw_elem *want = elems_of(gn, f, &ng);
+		size_t len = f == 6 ? 16 : 4;
+
+		if (!mdelta_elems(&m, f, v, n, &nv, &nn))
+			r = 2; /* refusing is always safe */
+		else if (!gn->singles || nn != ng)
+			r = -1;
+		for (size_t i = 0; r == 1 && i < nn; i++)
+			if (memcmp(nv[i].lo, want[i].lo, len) ||
+			    memcmp(nv[i].hi, want[i].hi, len))
+				r = -1;
+		free(v);
+		free(nv);
+		free(want);
+	}
+	if (r == 1) {
+		mdelta_shift_spans(po, &m);
+		for (size_t i = 0; i < po->ngroups; i++) {
+			const struct fw_group *x = group(pn, po->groups[i].name);
+
+			if (!x || x->span_open != po->groups[i].span_open ||
+			    x->span_close != po->groups[i].span_close)
+				r = -1;
+		}
+	}
+	mdelta_free(&m);
+	policy_free(po);
+	policy_free(pn);
+	return r;
+}
+
+/* doc with the first occurrence of from replaced by to. */
+static char *edit(const char *doc, const char *from, const char *to)
+{
+	const char *at = strstr(doc, from);
+
+	if (!at)
+		return xstrdup(doc);
+	return xasprintf("%.*s%s%s", (int)(at - doc), doc, to,
+			 at + strlen(from));
+}
+
+static void test_edits(void)
+{
+	char *m = members(N), *old = doc_with(m), *new;
+	static const struct {
+		const char *from, *to, *what;
+		int want;
+	} cases[] = {
+		{"\"10.0.0.5\"", "\"10.9.9.9\"", "one member replaced", 1},
+		{"\"10.0.0.5\"", "\"10.0.0.7\"", "a member's tail edited", 1},
+		{"\"10.0.0.1\" ,", "", "the first member removed", 1},
+		{"\"10.0.0.1\"", "\"10.7.7.7\", \"10.0.0.1\"",
+		 "a member inserted first", 1},
+		{"\"10.0.2.29\"\n  ]", "\"10.0.2.29\", \"10.8.8.8\"\n  ]",
+		 "a member appended", 1},
+		{" ,\"10.0.2.29\"", "", "the last member removed", 1},
+		{"\"10.0.0.5\" ,\"10.0.0.9\"", "\"10.0.0.9\" ,\"10.0.0.5\"",
+		 "two members swapped: no delta, but found", 1},
+		{"\"10.0.0.5\" ,\"10.0.0.9\"", "\"10.0.0.5\",\"10.0.0.9\"",
+		 "white space changed", 1},
+		{"\"10.0.0.5\"", "\"10.0.0.6\"", "a member between two", 1},
+		{"\"10.0.0.5\"", "\"2001:db8::5\"", "the first IPv6 member", 2},
+		{"\"10.0.0.5\"", "\"10.0.0.8\"", "a member next to another", 2},
+		{"\"10.0.0.5\"", "\"10.0.0.9\"", "a member twice", 2},
+		{"\"10.0.0.5\"", "\"10.0.0.0/24\"", "a prefix member", 0},
+		{"\"10.0.0.5\"", "\"other\"", "a group reference", 0},
+		{"\"10.0.0.5\"", "\"10.0.0.5\\u0020\"", "an escape", 0},
+		{"\"10.0.0.5\"", "\"10.0.0.5", "a quote removed", 0},
+		{"\"10.0.0.5\" ,", "\"10.0.0.5\" ,,", "a comma doubled", 0},
+		{"\"10.0.0.1\" ,", ",", "a leading comma", 0},
+		{"443", "444", "a rule's port", 0},
+		{"\"10.0.2.29\"\n  ],\n \"other\": [\"10.0.62.33\"",
+		 "\"10.0.2.33\"\n  ],\n \"other\": [\"10.0.62.34\"",
+		 "two lists edited", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		new = edit(old, cases[i].from, cases[i].to);
+		T_OK(strcmp(new, old) && delta_ok(old, new) == cases[i].want,
+		     "memdelta: %s: %s", cases[i].what,
+		     cases[i].want == 1	  ? "found and right"
+		     : cases[i].want == 2 ? "found, elements refused"
+					  : "not a delta");
+		free(new);
+	}
+	T_OK(delta_ok(old, old) == 0, "memdelta: the same text: no delta");
+	free(old);
+	free(m);
+}
+
+/* Random edits near and inside the first list: whatever is found agrees
+ * with a full parse. */
+static void test_random(void)
+{
+	static const char *bits[] = {"\"", ",", " ", "\"10.3.3.3\"",
+				     ", \"10.4.4.4\"", "]", "[", "\\",
+				     "\"10.0.0.9\",", "x", "\n"};
+	char *m = members(N + 20), *old = doc_with(m);
+	size_t len = strlen(old), found = 0, wrong = 0;
+	unsigned x = 7;
+
+	for (int it = 0; it < 3000; it++) {
+		size_t at, cut;
+		const char *ins;
+		char *new;
+
+		x = x * 1103515245 + 12345;
+		at = 30 + (x >> 8) % (len / 2);
+		x = x * 1103515245 + 12345;
+		cut = (x >> 8) % 12;
+		if (at + cut > len)
+			cut = 0;
+		x = x * 1103515245 + 12345;
+		ins = bits[(x >> 8) % (sizeof(bits) / sizeof(bits[0]))];
+		new = xasprintf("%.*s%s%s", (int)at, old, ins, old + at + cut);
+		switch (delta_ok(old, new)) {
+		case 1:
+		case 2:
+			found++;
+			break;
+		case -1:
+			wrong++;
+			break;
+		}
+		free(new);
+	}
+	T_OK(wrong == 0, "memdelta: 3000 random edits, none wrong (%zu)",
+	     wrong);
+	T_OK(found > 20, "memdelta: deltas found for some of them (%zu)",
+	     found);
+	found = wrong = 0;
+	/* Whole members replaced, removed or added, anywhere. */
+	for (int it = 0; it < 1000; it++) {
+		char *from, *to, *new, *a, *b;
+
+		x = x * 1103515245 + 12345;
+		a = addr_of((int)((x >> 8) % (N + 20)));
+		x = x * 1103515245 + 12345;
+		b = addr_of((int)((x >> 8) % 5000));
+		from = xasprintf("\"%s\"", a);
+		switch ((x >> 20) % 3) {
+		case 0:
+			to = xasprintf("\"%s\"", b);
+			break;
+		case 1:
+			to = xasprintf("\"%s\",\"%s\"", a, b);
+			break;
+		default:
+			to = xasprintf("\"%s\"\n,\t\"%s\"", b, a);
+		}
+		new = edit(old, from, to);
+		switch (delta_ok(old, new)) {
+		case 1:
+			found++;
+			break;
+		case -1:
+			wrong++;
+			break;
+		}
+		free(new);
+		free(from);
+		free(to);
+		free(a);
+		free(b);
+	}
+	T_OK(wrong == 0 && found > 900,
+	     "memdelta: 1000 members changed: %zu found right, %zu wrong",
+	     found, wrong);
+	free(old);
+	free(m);
+}
+
+int main(void)
+{
+	test_edits();
+	test_random();
+	return t_done();
+}
