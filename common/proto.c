@@ -220,6 +220,14 @@ bool proto_utf8_valid(const char *s, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
+		uint64_t w;
+
+		/* ASCII, eight bytes at a time. */
+		if (n - i >= 8 && (memcpy(&w, u + i, 8), true) &&
+		    !(w & 0x8080808080808080ULL)) {
+			i += 8;
+			continue;
+		}
 		k = utf8_seq(u + i, n - i);
 		if (!k)
 			return false;
@@ -351,24 +359,58 @@ static char *request_check(const cJSON *j, const struct fw_cmd **cmd)
 	return msg;
 }
 
+/*
+ * A policy sent after the request's JSON text and a NUL byte becomes its
+ * "policy" member (the bytes as they came: the handler checks them);
+ * "policy_bytes" must say how many.
+ */
+static char *attach_policy(cJSON *j, const char *p, size_t n)
+{
+	const cJSON *nb = cJSON_GetObjectItemCaseSensitive(j, "policy_bytes");
+	cJSON *s;
+
+	if (!cJSON_IsNumber(nb) || nb->valuedouble != (double)n)
+		return xasprintf("%zu bytes follow the request, but "
+				 "\"policy_bytes\" does not say so", n);
+	if (cJSON_GetObjectItemCaseSensitive(j, "policy"))
+		return xasprintf("request has \"policy\" twice: as a member "
+				 "and after the request");
+	s = cJSON_CreateString("");
+	if (!s)
+		abort();
+	free(s->valuestring);
+	s->valuestring = xmalloc(n + 1);
+	memcpy(s->valuestring, p, n);
+	s->valuestring[n] = '\0';
+	cJSON_AddItemToObject(j, "policy", s);
+	return NULL;
+}
+
 cJSON *proto_request_decode(const char *body, size_t len,
 			    const struct fw_cmd **cmd, char **err)
 {
+	const char *nul = memchr(body, '\0', len);
+	size_t jlen = nul ? (size_t)(nul - body) : len;
 	cJSON *j;
 
 	*cmd = NULL;
 	*err = NULL;
-	if (!proto_utf8_valid(body, len)) {
+	if (!proto_utf8_valid(body, jlen)) {
 		*err = xasprintf("request is not valid UTF-8 text");
 		return NULL;
 	}
-	j = json_parse("request", body, len, err);
+	j = json_parse("request", body, jlen, err);
 	if (!j)
 		return NULL;
 	if (!cJSON_IsObject(j))
 		*err = xasprintf("request is not a JSON object");
 	else
 		*err = request_check(j, cmd);
+	if (!*err && nul)
+		*err = attach_policy(j, nul + 1, len - jlen - 1);
+	else if (!*err && cJSON_GetObjectItemCaseSensitive(j, "policy_bytes"))
+		*err = xasprintf("\"policy_bytes\" says a policy follows the "
+				 "request, but none does");
 	if (*err) {
 		*cmd = NULL;
 		cJSON_Delete(j);

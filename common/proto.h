@@ -32,7 +32,8 @@
  * N is 1..max; the default max is FW_PROTO_MAX_FRAME (64 MiB) and a server
  * may be configured lower or higher. The body is UTF-8 JSON text (RFC 8259)
  * holding exactly one object, optionally surrounded by whitespace; no NUL
- * bytes, no trailing data. A length of 0 or above the server's max is a
+ * bytes, no trailing data (but for a request's attached policy, below).
+ * A length of 0 or above the server's max is a
  * framing error: the server answers with an error reply and closes the
  * connection, since the stream cannot be resynchronised. It decides this
  * from the 4 header bytes alone, before any body arrives.
@@ -55,6 +56,14 @@
  * Requests:
  *
  *	{"v": 1, "cmd": "<command>", ...arguments}
+ *
+ * A request may carry its "policy" argument after the JSON text instead:
+ * the body is then the JSON object, one NUL byte, and the policy's bytes
+ * as they are (no JSON string escapes), and the object says how many with
+ * "policy_bytes": N. The server makes them the "policy" member before the
+ * command sees the request; the command checks them (UTF-8, no NUL) as it
+ * would a policy string. A megabyte policy is then neither escaped by the
+ * client nor unescaped and scanned twice by the server.
  *
  * "v" is the protocol version, the number 1. "cmd" is a command name from
  * the table below. Other members are the command's arguments. The server

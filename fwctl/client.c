@@ -155,13 +155,28 @@ static char *recv_frame(int fd, size_t *len, uint64_t deadline)
 int client_request(int fd, const char *request_json, char **reply_json,
 		   size_t *reply_len, int timeout_ms)
 {
+	return client_request_with(fd, request_json, NULL, 0, reply_json,
+				   reply_len, timeout_ms);
+}
+
+int client_request_with(int fd, const char *request_json, const char *att,
+			size_t att_len, char **reply_json, size_t *reply_len,
+			int timeout_ms)
+{
 	uint64_t deadline = deadline_of(timeout_ms);
-	struct fw_buf out = {0};
+	struct fw_buf out = {0}, body = {0};
 	size_t len;
 	int e;
 
 	*reply_json = NULL;
-	if (proto_frame_encode(&out, request_json, strlen(request_json)) < 0)
+	buf_add(&body, request_json, strlen(request_json));
+	if (att) {
+		buf_add(&body, "", 1);
+		buf_add(&body, att, att_len);
+	}
+	e = proto_frame_encode(&out, body.s, body.len);
+	buf_free(&body);
+	if (e < 0)
 		return -1;
 	if (send_all(fd, out.s, out.len, deadline) < 0) {
 		e = errno;

@@ -30,6 +30,12 @@ int client_connect(const char *socket_path, int timeout_ms);
 int client_request(int fd, const char *request_json, char **reply_json,
 		   size_t *reply_len, int timeout_ms);
 
+/* The same with an attachment: att[0..att_len) after the JSON text and
+ * a NUL byte (proto.h); none when att is NULL. */
+int client_request_with(int fd, const char *request_json, const char *att,
+			size_t att_len, char **reply_json, size_t *reply_len,
+			int timeout_ms);
+
 /*
  * client_connect + client_request + close, all within timeout_ms. 0, or -1
  * with errno as above; connect failures keep connect's errno.

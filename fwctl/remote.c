@@ -21,16 +21,41 @@
 #define CALL_TIMEOUT_MS 120000
 
 /*
- * Sends req (consumed) and returns the reply object, or NULL with the exit
- * status in *rc after printing why.
+ * A policy to send after the request (proto.h), on a connection already
+ * open: fd -1 and att NULL when there is none.
  */
-static cJSON *call(const struct fwctl_opts *o, cJSON *req, int *rc)
+struct attached {
+	int fd;
+	char *att;
+	size_t len;
+};
+
+/*
+ * Sends req (consumed) and, if a is not NULL, its attached policy (on its
+ * connection, which is closed; a is emptied), and returns the reply
+ * object, or NULL with the exit status in *rc after printing why.
+ */
+static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
+			struct attached *a, int *rc)
 {
 	char *text = cJSON_PrintUnformatted(req), *body = NULL, *err = NULL;
 	cJSON *reply;
+	int r, e;
 
 	cJSON_Delete(req);
-	if (client_call(o->socket, text, &body, CALL_TIMEOUT_MS) < 0) {
+	if (a && a->fd >= 0) {
+		r = client_request_with(a->fd, text, a->att, a->len, &body, NULL,
+					CALL_TIMEOUT_MS);
+		e = errno;
+		close(a->fd);
+		free(a->att);
+		a->fd = -1;
+		a->att = NULL;
+		errno = e;
+	} else {
+		r = client_call(o->socket, text, &body, CALL_TIMEOUT_MS);
+	}
+	if (r < 0) {
 		fprintf(stderr, "fwctl: cannot reach fwd at %s: %s\n",
 			o->socket, strerror(errno));
 		free(text);
@@ -46,6 +71,11 @@ static cJSON *call(const struct fwctl_opts *o, cJSON *req, int *rc)
 		*rc = FWCTL_FAIL;
 	}
 	return reply;
+}
+
+static cJSON *call(const struct fwctl_opts *o, cJSON *req, int *rc)
+{
+	return call_with(o, req, NULL, rc);
 }
 
 static void print_json(const cJSON *o)
@@ -127,40 +157,34 @@ static int plain(const struct fwctl_opts *o, int argc, const char *cmd,
 	return simple(o, proto_request_new(cmd), show);
 }
 
-/* Whether fwd answers on its socket at all (a connection, closed). */
-static bool reachable(const struct fwctl_opts *o)
-{
-	int fd = client_connect(o->socket, 2000);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 /*
  * Adds the policy of file to req. A file without includes goes as it is
- * written, and fwd validates it, naming file in its messages: reading a
- * big policy once instead of twice. Otherwise -- includes, or no fwd to
- * ask -- fwctl validates file and its includes itself (so that an invalid
- * policy fails with its errors whether fwd runs or not) and sends the one
- * self-contained document, which fwd validates again.
+ * written, after the request (*a: on a connection open already), and fwd
+ * validates it, naming file in its messages: reading a big policy once
+ * instead of twice, and escaping it not at all. Otherwise -- includes, or
+ * no fwd to ask -- fwctl validates file and its includes itself (so that
+ * an invalid policy fails with its errors whether fwd runs or not) and
+ * sends the one self-contained document, which fwd validates again.
  */
 static int add_policy(const struct fwctl_opts *o, cJSON *req,
-		      const char *file)
+		      const char *file, struct attached *a)
 {
 	struct fw_diags d;
 	size_t len;
 	char *doc = file_read(file, &len);
 
+	a->fd = -1;
+	a->att = NULL;
 	/* No "include" key can hide in a text without that word and
 	 * without \u escapes. */
 	if (doc && !memchr(doc, '\0', len) && !memmem(doc, len, "include", 7) &&
-	    !memmem(doc, len, "\\u", 2) && reachable(o)) {
-		cJSON_AddStringToObject(req, "policy", doc);
+	    !memmem(doc, len, "\\u", 2) &&
+	    (a->fd = client_connect(o->socket, 2000)) >= 0) {
+		cJSON_AddNumberToObject(req, "policy_bytes", (double)len);
 		if (proto_utf8_valid(file, strlen(file)))
 			cJSON_AddStringToObject(req, "file", file);
-		free(doc);
+		a->att = doc;
+		a->len = len;
 		return 0;
 	}
 	free(doc);
@@ -252,19 +276,26 @@ static void add_ssh(cJSON *req)
 
 int cmd_apply(const struct fwctl_opts *o, int argc, char **argv)
 {
-	cJSON *req = proto_request_new("apply");
+	cJSON *req = proto_request_new("apply"), *reply;
 	const char *file;
+	struct attached a;
+	int rc = FWCTL_OK;
 
 	if (parse_apply(argc, argv, req, &file) < 0) {
 		cJSON_Delete(req);
 		return apply_usage();
 	}
-	if (add_policy(o, req, file) < 0) {
+	if (add_policy(o, req, file, &a) < 0) {
 		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}
 	add_ssh(req);
-	return simple(o, req, show_apply);
+	reply = call_with(o, req, &a, &rc);
+	if (!reply)
+		return rc;
+	rc = answer(o, reply, show_apply);
+	cJSON_Delete(reply);
+	return rc;
 }
 
 static void show_version(const cJSON *reply)
@@ -466,6 +497,7 @@ static void show_diff(const cJSON *reply)
 int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
 {
 	cJSON *req, *reply;
+	struct attached a;
 	const char *file = NULL;
 	bool exit_code = false;
 	int rc = FWCTL_OK;
@@ -483,11 +515,11 @@ int cmd_diff(const struct fwctl_opts *o, int argc, char **argv)
 		return FWCTL_USAGE;
 	}
 	req = proto_request_new("diff");
-	if (add_policy(o, req, file) < 0) {
+	if (add_policy(o, req, file, &a) < 0) {
 		cJSON_Delete(req);
 		return FWCTL_FAIL;
 	}
-	reply = call(o, req, &rc);
+	reply = call_with(o, req, &a, &rc);
 	if (!reply)
 		return rc;
 	rc = answer(o, reply, show_diff);

@@ -200,13 +200,49 @@ static const char *policy_name(const cJSON *req)
  * The request's policy text, taken out of the request (which is freed
  * after the reply, without it): a big policy is not held twice.
  */
-static char *take_policy(const cJSON *req)
+static char *take_policy(const cJSON *req, size_t *len)
 {
 	cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "policy");
+	const cJSON *nb = cJSON_GetObjectItemCaseSensitive(req, "policy_bytes");
 	char *doc = p->valuestring;
 
 	p->valuestring = NULL;
+	*len = nb ? (size_t)nb->valuedouble : strlen(doc);
 	return doc;
+}
+
+/*
+ * A policy that came after the request (proto.h) is bytes as they came:
+ * it must be UTF-8 text without NUL bytes, as a JSON string is. False
+ * with a diagnostic otherwise.
+ */
+static bool policy_text_ok(const cJSON *req, const char *doc, size_t len,
+			   struct fw_diags *diags)
+{
+	if (!memchr(doc, '\0', len) && proto_utf8_valid(doc, len))
+		return true;
+	diags_add(diags, policy_name(req) ? policy_name(req) : "policy", "",
+		  "not UTF-8 text (or it holds a NUL byte)");
+	return false;
+}
+
+/* The reply (and log line) of a successful apply. */
+static void applied(struct fw_daemon *d, const struct fw_peer *peer,
+		    cJSON *reply, const struct apply_result *res, bool dry_run,
+		    unsigned confirm)
+{
+	proto_reply_ok(reply);
+	cJSON_AddBoolToObject(reply, "changed", res->changed);
+	cJSON_AddBoolToObject(reply, "dry_run", dry_run);
+	cJSON_AddStringToObject(reply, "policy_sha256",
+				dry_run ? "" : d->active->meta.sha256);
+	add_deadline(reply, d);
+	if (!dry_run)
+		log_info("policy %s applied by %s: %s%s%s",
+			 d->active->meta.sha256, peer->name,
+			 res->changed ? "changed" : "unchanged",
+			 res->kernel ? "" : " (kernel already current)",
+			 confirm ? " (awaiting confirmation)" : "");
 }
 
 static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
@@ -214,6 +250,7 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 {
 	struct fw_daemon *d = ctx;
 	char *doc;
+	size_t len;
 	struct apply_result res;
 	struct fw_diags diags;
 	struct fw_ready *r;
@@ -229,10 +266,24 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 				  d->pending.sha256);
 		return;
 	}
-	doc = take_policy(req);
+	doc = take_policy(req, &len);
+	/* Without a guard, a countdown or a dry run to honour, a text that
+	 * differs from the active one only in members goes the quick way
+	 * (whose bytes it checks). */
+	if (!dry_run && !confirm &&
+	    (force || !cJSON_GetObjectItemCaseSensitive(req, "ssh")) &&
+	    quick_apply(d, doc, len, peer->name, &res)) {
+		applied(d, peer, reply, &res, false, 0);
+		return;
+	}
 	diags_init(&diags);
-	r = daemon_ready_new(d, policy_name(req), doc, strlen(doc), peer->name,
-			     &diags);
+	if (!policy_text_ok(req, doc, len, &diags)) {
+		free(doc);
+		r = NULL;
+	} else {
+		r = daemon_ready_new(d, policy_name(req), doc, len,
+				     peer->name, &diags);
+	}
 	if (!r) {
 		apply_failed(d, peer, reply, &diags, false);
 		diags_free(&diags);
@@ -267,18 +318,7 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		else
 			confirm_start(d);
 	}
-	proto_reply_ok(reply);
-	cJSON_AddBoolToObject(reply, "changed", res.changed);
-	cJSON_AddBoolToObject(reply, "dry_run", dry_run);
-	cJSON_AddStringToObject(reply, "policy_sha256",
-				dry_run ? "" : d->active->meta.sha256);
-	add_deadline(reply, d);
-	if (!dry_run)
-		log_info("policy %s applied by %s: %s%s%s",
-			 d->active->meta.sha256, peer->name,
-			 res.changed ? "changed" : "unchanged",
-			 res.kernel ? "" : " (kernel already current)",
-			 confirm ? " (awaiting confirmation)" : "");
+	applied(d, peer, reply, &res, dry_run, confirm);
 }
 
 static void h_confirm(void *ctx, const struct fw_peer *peer, const cJSON *req,
@@ -337,9 +377,14 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		return;
 	}
 	diags_init(&diags);
-	text = take_policy(req);
-	r = daemon_ready_new(d, policy_name(req), text, strlen(text),
-			     peer->name, &diags);
+	text = take_policy(req, &n);
+	if (!policy_text_ok(req, text, n, &diags)) {
+		free(text);
+		r = NULL;
+	} else {
+		r = daemon_ready_new(d, policy_name(req), text, n, peer->name,
+				     &diags);
+	}
 	if (!r) {
 		proto_reply_error(reply, FW_CODE_FAIL, "invalid policy");
 		proto_reply_add_diags(reply, &diags);

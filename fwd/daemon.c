@@ -181,14 +181,24 @@ static int kernel_apply(struct fw_daemon *d, const struct fw_plan *plan,
 			const struct fw_plan *old, unsigned flags,
 			struct fw_diags *diags)
 {
+	return daemon_kernel(d, plan, old, NULL, 0, flags, diags);
+}
+
+int daemon_kernel(struct fw_daemon *d, const struct fw_plan *plan,
+		  const struct fw_plan *old, const struct fw_elem_change *ch,
+		  size_t nch, unsigned flags, struct fw_diags *diags)
+{
 	uint32_t g0 = 0, g1 = 0;
 	bool known = nl_genid(d->nl, &g0) == 0;
 	int r;
 
 	tamper_pause(d->tamper_watch);
-	r = nl_apply_delta(d->nl, plan, old, d->genid, flags, diags);
+	if (ch)
+		r = nl_apply_elems(d->nl, plan, ch, nch, d->genid, diags);
+	else
+		r = nl_apply_delta(d->nl, plan, old, d->genid, flags, diags);
 	tamper_resume(d->tamper_watch);
-	if (r < 0 || (flags & FW_NL_DRY_RUN) || !d->loop)
+	if (r != 0 || (flags & FW_NL_DRY_RUN) || !d->loop)
 		return r;
 	if (!known || nl_genid(d->nl, &g1) < 0 || g1 != g0 + 1) {
 		d->genid_known = false;
@@ -201,7 +211,8 @@ static int kernel_apply(struct fw_daemon *d, const struct fw_plan *plan,
 /* A big text that STATEDIR holds is read back from there when asked for. */
 static void drop_saved_doc(struct fw_ready *r)
 {
-	if (r->saved && r->len > FW_DOC_KEEP_MAX) {
+	if (r->saved && (r->len > FW_DOC_KEEP_MAX ||
+			 plan_set_elems(r->plan) >= FW_SLIM_MIN)) {
 		free(r->doc);
 		r->doc = NULL;
 	}
@@ -266,7 +277,13 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	drop_saved_doc(r);
 	daemon_ready_free(d->active);
 	d->active = r;
-	if (res->kernel && !d->interleaved)
+	daemon_activated(d, res->kernel);
+	return 0;
+}
+
+void daemon_activated(struct fw_daemon *d, bool kernel)
+{
+	if (kernel && !d->interleaved)
 		remember_genid(d);
 	settle(d);
 	/* A reading right after the reply: rates restart from the new
@@ -274,7 +291,6 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
 		daemon_sample(d);
 	daemon_write_textfile(d);
-	return 0;
 }
 
 /* Probes once whether the kernel can lock the table (Linux 6.9+). */

@@ -55,9 +55,11 @@ struct fw_daemon {
 	char tamper_comm[32];
 };
 
-/* An active policy text longer than this is not kept in memory once
- * saved: show and rollback read it back from STATEDIR. */
-#define FW_DOC_KEEP_MAX (256 * 1024)
+/* An active policy text longer than this, or whose plan is slim, is not
+ * kept in memory once saved: show and rollback read it back from
+ * STATEDIR. A kept text lets the next apply find a change of members
+ * from the bytes (quick.c). */
+#define FW_DOC_KEEP_MAX (8 * 1024 * 1024)
 /*
  * An active plan with this many set elements or more lets them go once
  * they are in the kernel, so that fwd's idle memory does not grow with
@@ -99,6 +101,28 @@ char *daemon_active_doc(const struct fw_daemon *d, size_t *len);
  */
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res);
+
+/*
+ * One transaction while fwd's event listener is paused: plan (a delta
+ * against old when given), or when ch is given only those set element
+ * changes. 0 done, -1 refused (diagnostics), 1 the ruleset changed
+ * meanwhile (ch only; nothing done).
+ */
+int daemon_kernel(struct fw_daemon *d, const struct fw_plan *plan,
+		  const struct fw_plan *old, const struct fw_elem_change *ch,
+		  size_t nch, unsigned flags, struct fw_diags *diags);
+/* d->active changed (kernel: by a transaction): records the kernel's
+ * generation, lets go of memory, schedules a counter reading. */
+void daemon_activated(struct fw_daemon *d, bool kernel);
+/*
+ * The quick apply (quick.c): doc, a new text of the active policy that
+ * is the same text, or differs from it only in the members of a group
+ * that the plan holds as sets, becomes active with only those elements
+ * sent. 1 done (res filled, doc taken), 0 not such a change (nothing
+ * done: apply doc the whole way).
+ */
+int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
+		struct apply_result *res);
 
 /* Goes back to the previous policy (or to none). -1 with diagnostics. */
 int daemon_rollback(struct fw_daemon *d, const char *by,

@@ -649,6 +649,25 @@ static int delta_apply(struct fw_nl *nl, const struct fw_plan *plan,
 	return r;
 }
 
+int nl_apply_elems(struct fw_nl *nl, const struct fw_plan *plan,
+		   const struct fw_elem_change *v, size_t n, uint32_t genid,
+		   struct fw_diags *d)
+{
+	struct fw_nl_tx tx;
+	int r;
+
+	nl_tx_init(&tx, nl, plan);
+	nl_tx_begin(&tx, genid);
+	for (size_t i = 0; i < n; i++) {
+		nl_build_set_elems(&tx, v[i].set, v[i].del, v[i].ndel, true);
+		nl_build_set_elems(&tx, v[i].set, v[i].add, v[i].nadd, false);
+	}
+	nl_tx_commit(&tx);
+	r = nl_tx_talk(nl, &tx, d);
+	nl_tx_free(&tx);
+	return r;
+}
+
 int nl_apply_delta(struct fw_nl *nl, const struct fw_plan *plan,
 		   const struct fw_plan *old, uint32_t genid, unsigned flags,
 		   struct fw_diags *d)

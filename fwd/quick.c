@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * quick: re-applying the active policy's text with a few members of a big
+ * group changed -- the common edit of an allowlist that config management
+ * ships whole -- at the cost of the change. memdelta finds the changed
+ * members from the bytes; when the plan holds that group only as its
+ * named sets, the new plan is the active one with those sets' elements
+ * changed, and the kernel gets only those elements. Anything else goes
+ * the whole way (parse, plan, delta), which gives the same result.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bulk.h"
+#include "daemon_int.h"
+#include "log.h"
+#include "memdelta.h"
+#include "util.h"
+
+/* The active plan's set of group for family (4 or 6), or NULL. */
+static struct fw_pset *group_set(struct fw_plan *p, const char *group,
+				 int family)
+{
+	enum fw_keytype key = family == 6 ? FW_KEY_IPV6 : FW_KEY_IPV4;
+
+	for (size_t i = 0; i < p->nsets; i++)
+		if (p->sets[i].group && !strcmp(p->sets[i].group, group) &&
+		    p->sets[i].key == key)
+			return &p->sets[i];
+	return NULL;
+}
+
+/* The members of v[0..n) of one family as set elements. */
+static struct fw_elem *elems_of(const struct fw_addr_range *v, size_t n,
+				int family, size_t *k)
+{
+	struct fw_elem *e = xcalloc(n + 1, sizeof(*e));
+
+	*k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == family) {
+			memcpy(e[*k].lo, v[i].lo, 16);
+			memcpy(e[(*k)++].hi, v[i].lo, 16);
+		}
+	return e;
+}
+
+struct change {
+	struct fw_pset *set[2];	  /* IPv4, IPv6; NULL if the group has none */
+	struct fw_elem *elems[2]; /* their elements after the change */
+	size_t nelems[2];
+	struct fw_elem_change ch[2];
+	size_t nch;
+};
+
+static void change_free(struct change *c)
+{
+	for (int f = 0; f < 2; f++) {
+		free(c->elems[f]);
+		free((void *)c->ch[f].del);
+		free((void *)c->ch[f].add);
+	}
+}
+
+/* Works out the elements of the group's sets after m; false if the
+ * change is not only that. */
+static bool change_make(struct fw_plan *plan, const struct fw_mdelta *m,
+			struct change *c)
+{
+	size_t total = 0, had = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (int f = 0; f < 2; f++) {
+		int family = f ? 6 : 4;
+		struct fw_pset *s = group_set(plan, m->group->name, family);
+		struct fw_elem_change *x = &c->ch[c->nch];
+
+		c->set[f] = s;
+		if (s && (!s->exclusive || s->interval))
+			return false;
+		if (!mdelta_elems(m, family, s ? s->elems : NULL,
+				  s ? s->nelems : 0, &c->elems[f],
+				  &c->nelems[f]))
+			return false;
+		if (!s)
+			continue;
+		/* A hash set keeps its size: one that no longer fits (or
+		 * would get a smaller one) is made again, the whole way. */
+		if (plan_hash_size(c->nelems[f]) != s->size)
+			return false;
+		had += s->nelems;
+		total += c->nelems[f];
+		x->set = s;
+		x->del = elems_of(m->del, m->ndel, family, &x->ndel);
+		x->add = elems_of(m->add, m->nadd, family, &x->nadd);
+		if (x->ndel || x->nadd)
+			c->nch++;
+		else {
+			free((void *)x->del);
+			free((void *)x->add);
+			memset(x, 0, sizeof(*x));
+		}
+	}
+	/* Some set of the group must be in the plan (an unused group is
+	 * not worth the trouble), and the list must stay a bulk list so
+	 * that its position is known next time. */
+	return had > 0 && total >= BULK_MIN &&
+	       had - m->nwin_old + m->nwin_new == total;
+}
+
+/* The same text again: nothing to do if the kernel holds it still. */
+static int same_text(struct fw_daemon *d, char *doc,
+		     struct apply_result *res)
+{
+	uint32_t now;
+
+	if (nl_genid(d->nl, &now) < 0 || now != d->genid ||
+	    nl_table_exists(d->nl, d->cfg.table) != 1)
+		return 0;
+	free(doc);
+	res->changed = res->kernel = false;
+	d->apply_ok++;
+	d->last_apply = time(NULL);
+	daemon_activated(d, false);
+	return 1;
+}
+
+int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
+		struct apply_result *res)
+{
+	struct fw_ready *a = d->active;
+	struct fw_mdelta m;
+	struct change c;
+	struct fw_diags diags;
+	int r = 0;
+
+	if (!a || !a->saved || !a->doc || a->plan->slim || !d->genid_known)
+		return 0;
+	if (len == a->len && !memcmp(doc, a->doc, len))
+		return same_text(d, doc, res);
+	if (mdelta_find(a->policy, a->doc, a->len, doc, len, &m) != 1)
+		return 0;
+	diags_init(&diags);
+	if (!change_make(a->plan, &m, &c) ||
+	    (c.nch && daemon_kernel(d, a->plan, NULL, c.ch, c.nch, 0,
+				    &diags) != 0))
+		goto out;
+	for (int f = 0; f < 2; f++)
+		if (c.set[f]) {
+			free(c.set[f]->elems);
+			c.set[f]->elems = c.elems[f];
+			c.set[f]->nelems = c.nelems[f];
+			c.elems[f] = NULL;
+		}
+	plan_digest(a->plan, a->plan_sha);
+	mdelta_shift_spans(a->policy, &m);
+	free(a->doc);
+	a->doc = doc;
+	a->len = len;
+	state_meta_make(&a->meta, doc, len, by, time(NULL));
+	a->saved = state_commit(d->cfg.statedir, doc, len, &a->meta) == 0;
+	if (!a->saved)
+		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
+	res->changed = res->kernel = c.nch > 0;
+	d->apply_ok++;
+	d->last_apply = time(NULL);
+	log_info("quick apply: group %s, %zu members out, %zu in",
+		 m.group->name, m.ndel, m.nadd);
+	daemon_activated(d, res->kernel);
+	r = 1;
+out:
+	if (diags.n)
+		log_warn("the kernel refused the changed elements (%s); "
+			 "applying the whole policy", diags.v[0].msg);
+	diags_free(&diags);
+	change_free(&c);
+	mdelta_free(&m);
+	return r;
+}
