@@ -258,16 +258,34 @@ void mdelta_free(struct fw_mdelta *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* a + 1 == b, big-endian, len bytes (no carry out of the top). */
-static bool next_to(const uint8_t *a, const uint8_t *b, size_t len)
+/* k +/- 1, big-endian, len bytes; false when it would wrap. */
+static bool step(uint8_t *k, size_t len, int dir)
 {
-	uint8_t x[16];
-	size_t i = len;
+	for (size_t i = len; i-- > 0;) {
+		uint8_t was = k[i];
 
-	memcpy(x, a, len);
-	while (i > 0 && ++x[i - 1] == 0)
-		i--;
-	return i > 0 && !memcmp(x, b, len);
+		k[i] = (uint8_t)(k[i] + dir);
+		if ((dir > 0 && was != 0xff) || (dir < 0 && was != 0))
+			return true;
+	}
+	return false;
+}
+
+/* The first of v[0..n) whose key is not below k. */
+static size_t lower(const struct fw_elem *v, size_t n, const uint8_t *k,
+		    size_t len)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(v[mid].lo, k, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* The members of a family in v[0..n) (sorted by addr_cmp), as a slice. */
@@ -285,58 +303,94 @@ static const struct fw_addr_range *family_slice(const struct fw_addr_range *v,
 	return v + i;
 }
 
-bool mdelta_elems(const struct fw_mdelta *m, int family,
-		  const struct fw_elem *v, size_t n, struct fw_elem **out,
-		  size_t *nout)
+/* Where key k is in v[0..n), or -1. */
+static long find(const struct fw_elem *v, size_t n, const uint8_t *k,
+		 size_t len)
 {
-	size_t len = family == 6 ? 16 : 4, nd, na, i = 0, j = 0, a = 0, k = 0;
+	size_t i = lower(v, n, k, len);
+
+	return i < n && !memcmp(v[i].lo, k, len) ? (long)i : -1;
+}
+
+static bool in_members(const struct fw_addr_range *v, size_t n,
+		       const uint8_t *k, size_t len)
+{
+	for (size_t i = 0; i < n; i++) /* a window's few members */
+		if (!memcmp(v[i].lo, k, len))
+			return true;
+	return false;
+}
+
+/* Whether key k is in the set once the delta is made: in v and not
+ * leaving, or coming. */
+static bool after(const struct fw_elem *v, size_t n,
+		  const struct fw_addr_range *del, size_t nd,
+		  const struct fw_addr_range *add, size_t na, const uint8_t *k,
+		  size_t len)
+{
+	return (find(v, n, k, len) >= 0 && !in_members(del, nd, k, len)) ||
+	       in_members(add, na, k, len);
+}
+
+bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **vp,
+		  size_t *np, bool apply)
+{
+	size_t len = family == 6 ? 16 : 4, nd, na, n = *np, w;
 	const struct fw_addr_range *del = family_slice(m->del, m->ndel, family,
 						       &nd);
 	const struct fw_addr_range *add = family_slice(m->add, m->nadd, family,
 						       &na);
-	struct fw_elem *w;
+	struct fw_elem *v = *vp;
+	size_t *at;
 
-	*out = NULL;
-	*nout = 0;
-	if (nd > n)
-		return false;
-	w = xmalloc((n - nd + na + 1) * sizeof(*w));
-	while (i < n || a < na) {
-		int c = i == n	  ? 1
-			: a == na ? -1
-				  : memcmp(v[i].lo, add[a].lo, len);
+	if (nd > n || (n > 0) != (n - nd + na > 0))
+		return false; /* the set would appear or vanish */
+	for (size_t j = 0; j < nd; j++)
+		if (find(v, n, del[j].lo, len) < 0)
+			return false; /* left, but was not there */
+	for (size_t i = 0; i < na; i++) {
+		uint8_t k[16];
 
-		if (c == 0)
-			goto refuse; /* came, but there already */
-		if (c < 0) {
-			int d = j < nd ? memcmp(v[i].lo, del[j].lo, len) : -1;
-
-			if (d > 0)
-				goto refuse; /* left, but was not there */
-			if (d == 0)
-				j++;
-			else
-				w[k++] = v[i];
-			i++;
-			continue;
+		if (find(v, n, add[i].lo, len) >= 0 ||
+		    (i && !memcmp(add[i - 1].lo, add[i].lo, len)))
+			return false; /* came, but there already */
+		/* Next to another, the planner would make them one range. */
+		for (int dir = -1; dir <= 1; dir += 2) {
+			memcpy(k, add[i].lo, len);
+			if (step(k, len, dir) &&
+			    after(v, n, del, nd, add, na, k, len))
+				return false;
 		}
-		if (a + 1 < na && !memcmp(add[a].lo, add[a + 1].lo, len))
-			goto refuse; /* came twice */
-		memset(&w[k], 0, sizeof(w[k]));
-		memcpy(w[k].lo, add[a].lo, len);
-		memcpy(w[k++].hi, add[a++].lo, len);
 	}
-	if (j < nd || (n > 0) != (k > 0))
-		goto refuse;
-	for (size_t x = 0; x + 1 < k; x++)
-		if (next_to(w[x].hi, w[x + 1].lo, len))
-			goto refuse;
-	*out = w;
-	*nout = k;
+	if (!apply || (!nd && !na))
+		return true;
+	/* Out with the ones that left, in one pass of moves... */
+	at = xmalloc((nd + 1) * sizeof(*at));
+	for (size_t j = 0; j < nd; j++)
+		at[j] = (size_t)find(v, n, del[j].lo, len);
+	w = nd ? at[0] : n;
+	for (size_t j = 0; j < nd; j++) {
+		size_t from = at[j] + 1, to = j + 1 < nd ? at[j + 1] : n;
+
+		memmove(&v[w], &v[from], (to - from) * sizeof(*v));
+		w += to - from;
+	}
+	free(at);
+	n -= nd;
+	/* ...and in with the ones that came, from the last one back. */
+	v = xrealloc(v, (n + na + 1) * sizeof(*v));
+	for (size_t i = na, j = n; i-- > 0;) {
+		size_t p = lower(v, j, add[i].lo, len);
+
+		memmove(&v[p + i + 1], &v[p], (j - p) * sizeof(*v));
+		memset(&v[p + i], 0, sizeof(*v));
+		memcpy(v[p + i].lo, add[i].lo, len);
+		memcpy(v[p + i].hi, add[i].lo, len);
+		j = p;
+	}
+	*vp = v;
+	*np = n + na;
 	return true;
-refuse:
-	free(w);
-	return false;
 }
 
 void mdelta_shift_spans(struct fw_policy *old, const struct fw_mdelta *m)

@@ -47,16 +47,16 @@ int mdelta_find(const struct fw_policy *old, const char *otext, size_t olen,
 void mdelta_free(struct fw_mdelta *m);
 
 /*
- * The elements of the group's set of one family (4 or 6), v[0..n): sorted
- * single addresses, one per member. Makes the elements once the delta's
- * members of that family left and came (*out, malloc'ed, sorted). False
- * when the set would not stay that: a member that came is there already
- * or next to another (the planner would merge them into a range), one
- * that left is not there, or the set would appear or vanish.
+ * The elements of the group's set of one family (4 or 6), *v[0..*n)
+ * (malloc'ed): sorted single addresses, one per member. Whether they stay
+ * that once the delta's members of that family left and came: false when
+ * a member that came is there already or next to another (the planner
+ * would merge them into a range), one that left is not there, or the set
+ * would appear or vanish. With apply, makes the change in place (*v may
+ * move).
  */
-bool mdelta_elems(const struct fw_mdelta *m, int family,
-		  const struct fw_elem *v, size_t n, struct fw_elem **out,
-		  size_t *nout);
+bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **v,
+		  size_t *n, bool apply);
 
 /* The old policy's list positions, moved to where they are in the new
  * text. */

@@ -179,7 +179,45 @@ static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 		}
 	if (!s->interval)
 		s->size = plan_hash_size(s->nelems);
+	plan_set_sum(s);
 	return s->name;
+}
+
+/* splitmix64's finalizer: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Four independent 64-bit hashes of an element's key bytes, summed per
+ * lane into the set's sum: equal sets, equal sums in any order, and two
+ * different sets agree only by a 2^-256 accident. (Not a defence against
+ * crafted collisions: whoever writes the policy owns the firewall.)
+ */
+void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add)
+{
+	size_t len = s->key == FW_KEY_IPV6 ? 16 : 4;
+	uint64_t w[4] = {0, 0, 0, 0};
+
+	memcpy(w, e->lo, len);
+	memcpy((uint8_t *)w + 16, e->hi, len);
+	for (int lane = 0; lane < 4; lane++) {
+		uint64_t h = mix64(0x9e3779b97f4a7c15ULL * (uint64_t)(lane + 1));
+
+		for (int i = 0; i < 4; i++)
+			h = mix64(h ^ w[i]);
+		s->sum[lane] += add ? h : (uint64_t)0 - h;
+	}
+}
+
+void plan_set_sum(struct fw_pset *s)
+{
+	memset(s->sum, 0, sizeof(s->sum));
+	for (size_t i = 0; i < s->nelems; i++)
+		plan_set_sum_elem(s, &s->elems[i], true);
 }
 
 uint32_t plan_hash_size(size_t n)
@@ -708,7 +746,7 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 /* --- digest ------------------------------------------------------------ */
 
 /* Planner version: bump when the same policy would plan differently. */
-#define PLAN_DIGEST_VERSION "fwd-plan-2"
+#define PLAN_DIGEST_VERSION "fwd-plan-3"
 
 static void h_u32(struct fw_sha256 *c, uint32_t v)
 {
@@ -793,8 +831,8 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 		h_str(&c, s->name);
 		h_u32(&c, (uint32_t)s->key << 1 | s->interval);
 		h_u32(&c, s->size);
-		h_elems(&c, s->elems, s->nelems,
-			s->key == FW_KEY_IPV6 ? 16 : 4);
+		h_u32(&c, (uint32_t)s->nelems);
+		sha256_update(&c, s->sum, sizeof(s->sum));
 	}
 	h_u32(&c, (uint32_t)p->nmaps);
 	for (size_t i = 0; i < p->nmaps; i++) {

@@ -145,6 +145,10 @@ struct fw_pset {
 	bool exclusive;
 	struct fw_elem *elems;
 	size_t nelems;
+	/* The sum of its elements' hashes (plan_set_sum), which the plan
+	 * digest takes instead of the elements: changing a few elements
+	 * changes it at the cost of those few. */
+	uint64_t sum[4];
 };
 
 /* What a named counter counts, for status and metrics. */
@@ -275,6 +279,11 @@ void plan_slim(struct fw_plan *plan);
  * aside): equal digests, equal rulesets. Cheaper than hashing its text.
  */
 void plan_digest(const struct fw_plan *plan, char hex[65]);
+
+/* Computes s->sum from its elements. */
+void plan_set_sum(struct fw_pset *s);
+/* Adds (or takes away) element e's hash to (from) s->sum. */
+void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add);
 
 /* Key length in bytes of a match's elements. */
 size_t plan_keylen(const struct fw_match *m);

@@ -166,42 +166,81 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len,
-		      int mode)
+int file_write_tmp(const char *path, const void *data, size_t len, int mode,
+		   bool sync, char **tmp)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	char *dcopy = xstrdup(path);
-	int fd, dfd, e;
+	int fd, e;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	*tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		e = errno;
 		close(fd);
-		unlink(tmp);
+		unlink(*tmp);
 		errno = e;
 		goto fail;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	if (close(fd) < 0) {
 		e = errno;
-		unlink(tmp);
+		unlink(*tmp);
 		errno = e;
 		goto fail;
 	}
-	/* The rename is durable only once the directory is synced. */
-	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+fail:
+	e = errno;
+	free(*tmp);
+	*tmp = NULL;
+	errno = e;
+	return -1;
+}
+
+void dir_sync(const char *path)
+{
+	char *dcopy = xstrdup(path);
+	int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
-	free(tmp);
 	free(dcopy);
+}
+
+/* The temporary file, renamed over path (or removed). */
+static int put_in_place(char *tmp, const char *path)
+{
+	int e, rc = rename(tmp, path);
+
+	if (rc < 0) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+	}
+	free(tmp);
+	return rc;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      int mode)
+{
+	char *tmp;
+
+	if (file_write_tmp(path, data, len, mode, true, &tmp) < 0 ||
+	    put_in_place(tmp, path) < 0)
+		return -1;
+	/* The rename is durable only once the directory is synced. */
+	dir_sync(path);
 	return 0;
-fail:
-	e = errno;
-	free(tmp);
-	free(dcopy);
-	errno = e;
-	return -1;
+}
+
+int file_replace(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp;
+
+	if (file_write_tmp(path, data, len, mode, false, &tmp) < 0)
+		return -1;
+	return put_in_place(tmp, path);
 }

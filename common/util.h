@@ -3,6 +3,7 @@
 #ifndef FW_UTIL_H
 #define FW_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -30,5 +31,15 @@ char *file_read(const char *path, size_t *len);
 /* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      int mode);
+/* The same, atomic for readers but not synced: for files that only matter
+ * while the machine runs (a cache of kernel state, metrics). */
+int file_replace(const char *path, const void *data, size_t len, int mode);
+/* Writes data to a new file beside path (*tmp, malloc'ed; NULL on
+ * failure), synced to disk if sync: the first half of file_write_atomic,
+ * for writing several files before renaming any. */
+int file_write_tmp(const char *path, const void *data, size_t len, int mode,
+		   bool sync, char **tmp);
+/* Syncs the directory holding path: a rename in it is then durable. */
+void dir_sync(const char *path);
 
 #endif

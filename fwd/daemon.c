@@ -136,7 +136,8 @@ static char *kernel_path(const struct fw_daemon *d)
 }
 
 /* Remembers which kernel generation holds which plan, so that a restarted
- * fwd can adopt its table without touching it. */
+ * fwd can adopt its table without touching it. Not synced: after a power
+ * cut the kernel holds no table to adopt. */
 static void remember_genid(struct fw_daemon *d)
 {
 	char *path, *text;
@@ -150,7 +151,7 @@ static void remember_genid(struct fw_daemon *d)
 	text = xasprintf("{\"genid\": %u, \"table\": \"%s\", "
 			 "\"plan_sha256\": \"%s\"}\n",
 			 d->genid, d->cfg.table, d->active->plan_sha);
-	if (file_write_atomic(path, text, strlen(text), 0600) < 0)
+	if (file_replace(path, text, strlen(text), 0600) < 0)
 		log_warn_errno("cannot write %s", path);
 	free(path);
 	free(text);
@@ -277,15 +278,16 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	drop_saved_doc(r);
 	daemon_ready_free(d->active);
 	d->active = r;
-	daemon_activated(d, res->kernel);
+	daemon_activated(d, res->kernel, false);
 	return 0;
 }
 
-void daemon_activated(struct fw_daemon *d, bool kernel)
+void daemon_activated(struct fw_daemon *d, bool kernel, bool settled)
 {
 	if (kernel && !d->interleaved)
 		remember_genid(d);
-	settle(d);
+	if (!settled)
+		settle(d);
 	/* A reading right after the reply: rates restart from the new
 	 * counters, and the client does not wait for a dump of them. */
 	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
@@ -499,7 +501,7 @@ void daemon_write_textfile(struct fw_daemon *d)
 	if (d->active)
 		counters_read(d->nl, d->cfg.table, &now);
 	metrics_render(&out, d, &now);
-	if (file_write_atomic(d->cfg.textfile, out.s, out.len, 0644) < 0)
+	if (file_replace(d->cfg.textfile, out.s, out.len, 0644) < 0)
 		log_warn_errno("cannot write metrics to %s", d->cfg.textfile);
 	counters_free(&now);
 	buf_free(&out);

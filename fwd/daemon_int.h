@@ -112,8 +112,9 @@ int daemon_kernel(struct fw_daemon *d, const struct fw_plan *plan,
 		  const struct fw_plan *old, const struct fw_elem_change *ch,
 		  size_t nch, unsigned flags, struct fw_diags *diags);
 /* d->active changed (kernel: by a transaction): records the kernel's
- * generation, lets go of memory, schedules a counter reading. */
-void daemon_activated(struct fw_daemon *d, bool kernel);
+ * generation, lets go of memory (unless settled: nothing big came or
+ * went), schedules a counter reading. */
+void daemon_activated(struct fw_daemon *d, bool kernel, bool settled);
 /*
  * The quick apply (quick.c): doc, a new text of the active policy that
  * is the same text, or differs from it only in the members of a group

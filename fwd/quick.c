@@ -47,24 +47,21 @@ static struct fw_elem *elems_of(const struct fw_addr_range *v, size_t n,
 }
 
 struct change {
-	struct fw_pset *set[2];	  /* IPv4, IPv6; NULL if the group has none */
-	struct fw_elem *elems[2]; /* their elements after the change */
-	size_t nelems[2];
+	struct fw_pset *set[2]; /* IPv4, IPv6; NULL if the group has none */
 	struct fw_elem_change ch[2];
 	size_t nch;
 };
 
 static void change_free(struct change *c)
 {
-	for (int f = 0; f < 2; f++) {
-		free(c->elems[f]);
-		free((void *)c->ch[f].del);
-		free((void *)c->ch[f].add);
+	for (size_t i = 0; i < c->nch; i++) {
+		free((void *)c->ch[i].del);
+		free((void *)c->ch[i].add);
 	}
 }
 
-/* Works out the elements of the group's sets after m; false if the
- * change is not only that. */
+/* Checks that m changes the elements of the group's sets and nothing
+ * else, and lists those changes. */
 static bool change_make(struct fw_plan *plan, const struct fw_mdelta *m,
 			struct change *c)
 {
@@ -75,38 +72,60 @@ static bool change_make(struct fw_plan *plan, const struct fw_mdelta *m,
 		int family = f ? 6 : 4;
 		struct fw_pset *s = group_set(plan, m->group->name, family);
 		struct fw_elem_change *x = &c->ch[c->nch];
+		struct fw_elem *none = NULL;
+		size_t zero = 0;
 
 		c->set[f] = s;
 		if (s && (!s->exclusive || s->interval))
 			return false;
-		if (!mdelta_elems(m, family, s ? s->elems : NULL,
-				  s ? s->nelems : 0, &c->elems[f],
-				  &c->nelems[f]))
+		if (!mdelta_elems(m, family, s ? &s->elems : &none,
+				  s ? &s->nelems : &zero, false))
 			return false;
 		if (!s)
 			continue;
-		/* A hash set keeps its size: one that no longer fits (or
-		 * would get a smaller one) is made again, the whole way. */
-		if (plan_hash_size(c->nelems[f]) != s->size)
-			return false;
-		had += s->nelems;
-		total += c->nelems[f];
 		x->set = s;
 		x->del = elems_of(m->del, m->ndel, family, &x->ndel);
 		x->add = elems_of(m->add, m->nadd, family, &x->nadd);
-		if (x->ndel || x->nadd)
-			c->nch++;
-		else {
-			free((void *)x->del);
-			free((void *)x->add);
-			memset(x, 0, sizeof(*x));
-		}
+		c->nch++;
+		had += s->nelems;
+		total += s->nelems - x->ndel + x->nadd;
+		/* A hash set keeps its size: one that no longer fits (or
+		 * would get a smaller one) is made again, the whole way. */
+		if (plan_hash_size(s->nelems - x->ndel + x->nadd) != s->size)
+			return false;
 	}
 	/* Some set of the group must be in the plan (an unused group is
 	 * not worth the trouble), and the list must stay a bulk list so
 	 * that its position is known next time. */
 	return had > 0 && total >= BULK_MIN &&
 	       had - m->nwin_old + m->nwin_new == total;
+}
+
+/* The kernel has the change: the plan gets it too. */
+static void change_plan(const struct fw_mdelta *m, struct change *c)
+{
+	for (size_t i = 0; i < c->nch; i++) {
+		struct fw_elem_change *x = &c->ch[i];
+		struct fw_pset *s = (struct fw_pset *)x->set;
+
+		mdelta_elems(m, s->key == FW_KEY_IPV6 ? 6 : 4, &s->elems,
+			     &s->nelems, true);
+		for (size_t j = 0; j < x->ndel; j++)
+			plan_set_sum_elem(s, &x->del[j], false);
+		for (size_t j = 0; j < x->nadd; j++)
+			plan_set_sum_elem(s, &x->add[j], true);
+	}
+}
+
+/* Element changes to send: the sets' whose lists are not empty. */
+static size_t change_sends(struct change *c, struct fw_elem_change *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nch; i++)
+		if (c->ch[i].ndel || c->ch[i].nadd)
+			v[n++] = c->ch[i];
+	return n;
 }
 
 /* The same text again: nothing to do if the kernel holds it still. */
@@ -122,7 +141,7 @@ static int same_text(struct fw_daemon *d, char *doc,
 	res->changed = res->kernel = false;
 	d->apply_ok++;
 	d->last_apply = time(NULL);
-	daemon_activated(d, false);
+	daemon_activated(d, false, true);
 	return 1;
 }
 
@@ -132,6 +151,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct fw_ready *a = d->active;
 	struct fw_mdelta m;
 	struct change c;
+	struct fw_elem_change send[2];
+	size_t nsend;
 	struct fw_diags diags;
 	int r = 0;
 
@@ -142,17 +163,13 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	if (mdelta_find(a->policy, a->doc, a->len, doc, len, &m) != 1)
 		return 0;
 	diags_init(&diags);
-	if (!change_make(a->plan, &m, &c) ||
-	    (c.nch && daemon_kernel(d, a->plan, NULL, c.ch, c.nch, 0,
-				    &diags) != 0))
+	if (!change_make(a->plan, &m, &c))
 		goto out;
-	for (int f = 0; f < 2; f++)
-		if (c.set[f]) {
-			free(c.set[f]->elems);
-			c.set[f]->elems = c.elems[f];
-			c.set[f]->nelems = c.nelems[f];
-			c.elems[f] = NULL;
-		}
+	nsend = change_sends(&c, send);
+	if (nsend &&
+	    daemon_kernel(d, a->plan, NULL, send, nsend, 0, &diags) != 0)
+		goto out;
+	change_plan(&m, &c);
 	plan_digest(a->plan, a->plan_sha);
 	mdelta_shift_spans(a->policy, &m);
 	free(a->doc);
@@ -162,12 +179,12 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	a->saved = state_commit(d->cfg.statedir, doc, len, &a->meta) == 0;
 	if (!a->saved)
 		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
-	res->changed = res->kernel = c.nch > 0;
+	res->changed = res->kernel = nsend > 0;
 	d->apply_ok++;
 	d->last_apply = time(NULL);
 	log_info("quick apply: group %s, %zu members out, %zu in",
 		 m.group->name, m.ndel, m.nadd);
-	daemon_activated(d, res->kernel);
+	daemon_activated(d, res->kernel, true);
 	r = 1;
 out:
 	if (diags.n)

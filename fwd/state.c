@@ -124,22 +124,22 @@ static const char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static int meta_write(const char *dir, const char *which,
-		      const struct fw_state_meta *m)
+/* The text of a metadata file. */
+static char *meta_text(const struct fw_state_meta *m)
 {
 	cJSON *j = cJSON_CreateObject();
-	char *name = xasprintf("%s.meta", which);
-	int rc, e;
+	char *text, *line;
 
 	cJSON_AddStringToObject(j, "sha256", m->sha256);
 	cJSON_AddStringToObject(j, "applied_at", m->applied_at);
 	cJSON_AddStringToObject(j, "applied_by", m->applied_by);
-	rc = json_write(dir, name, j);
-	e = errno;
+	text = cJSON_Print(j);
+	if (!text)
+		abort();
+	line = xasprintf("%s\n", text);
+	cJSON_free(text);
 	cJSON_Delete(j);
-	free(name);
-	errno = e;
-	return rc;
+	return line;
 }
 
 /* Metadata of which, if any and if it describes the document's hash. */
@@ -158,18 +158,6 @@ static void meta_read(const char *dir, const char *which,
 			  json_str(j, "applied_by"));
 	}
 	cJSON_Delete(j);
-}
-
-static int doc_write(const char *dir, const char *which, const char *doc,
-		     size_t len)
-{
-	char *path = state_path(dir, which, ".json");
-	int rc = file_write_atomic(path, doc, len, STATE_MODE);
-	int e = errno;
-
-	free(path);
-	errno = e;
-	return rc;
 }
 
 int state_load(const char *dir, const char *which, char **doc, size_t *len,
@@ -257,14 +245,41 @@ static int state_rotate(const char *dir)
 	return 0;
 }
 
+/*
+ * Both new files are written and synced before the old ones move:
+ * a crash leaves the old pair or the new one (or, between the two
+ * renames, a text whose metadata does not match, which is read as a
+ * text without metadata). One sync of the directory makes it all
+ * durable: three disk flushes in all, where a file at a time took four.
+ */
 int state_commit(const char *dir, const char *doc, size_t len,
 		 const struct fw_state_meta *meta)
 {
-	if (state_rotate(dir) < 0)
-		return -1;
-	if (doc_write(dir, "active", doc, len) < 0)
-		return -1;
-	return meta_write(dir, "active", meta);
+	char *dpath = state_path(dir, "active", ".json");
+	char *mpath = state_path(dir, "active.meta", ".json");
+	char *mtext = meta_text(meta), *dtmp = NULL, *mtmp = NULL;
+	int rc = -1, e;
+
+	if (file_write_tmp(dpath, doc, len, STATE_MODE, true, &dtmp) == 0 &&
+	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE, true,
+			   &mtmp) == 0 &&
+	    state_rotate(dir) == 0 && rename(dtmp, dpath) == 0 &&
+	    rename(mtmp, mpath) == 0) {
+		dir_sync(dpath);
+		rc = 0;
+	}
+	e = errno;
+	if (dtmp)
+		unlink(dtmp);
+	if (mtmp)
+		unlink(mtmp);
+	free(dtmp);
+	free(mtmp);
+	free(mtext);
+	free(dpath);
+	free(mpath);
+	errno = e;
+	return rc;
 }
 
 int state_pending_write(const char *dir, const struct fw_pending *p)
@@ -305,28 +320,18 @@ int state_pending_read(const char *dir, struct fw_pending *p)
 	return rc;
 }
 
-/* A confirmed apply must not come back as pending after a crash. */
-static void dir_sync(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int state_pending_remove(const char *dir)
 {
 	char *path = state_path(dir, "pending", ".json");
 	int rc = unlink(path);
 	int e = errno;
 
+	/* A confirmed apply must not come back as pending after a crash. */
+	if (rc == 0)
+		dir_sync(path);
 	free(path);
 	if (rc < 0 && e == ENOENT)
 		return 0;
-	if (rc == 0)
-		dir_sync(dir);
 	errno = e;
 	return rc;
 }

@@ -117,21 +117,23 @@ static int delta_ok(const char *old, const char *new)
 	if (!gn)
 		r = -1;
 	for (int f = 4; r == 1 && f <= 6; f += 2) {
-		size_t n, nn, ng;
-		struct fw_elem *v = elems_of(m.group, f, &n), *nv = NULL;
+		size_t n, ng;
+		struct fw_elem *v = elems_of(m.group, f, &n);
 		struct fw_elem *want = elems_of(gn, f, &ng);
 		size_t len = f == 6 ? 16 : 4;
+		bool ok = mdelta_elems(&m, f, &v, &n, false);
 
-		if (!mdelta_elems(&m, f, v, n, &nv, &nn))
+		if (ok != mdelta_elems(&m, f, &v, &n, true))
+			r = -1; /* checking and making must agree */
+		else if (!ok)
 			r = 2; /* refusing is always safe */
-		else if (!gn->singles || nn != ng)
+		else if (!gn->singles || n != ng)
 			r = -1;
-		for (size_t i = 0; r == 1 && i < nn; i++)
-			if (memcmp(nv[i].lo, want[i].lo, len) ||
-			    memcmp(nv[i].hi, want[i].hi, len))
+		for (size_t i = 0; r == 1 && i < n; i++)
+			if (memcmp(v[i].lo, want[i].lo, len) ||
+			    memcmp(v[i].hi, want[i].hi, len))
 				r = -1;
 		free(v);
-		free(nv);
 		free(want);
 	}
 	if (r == 1) {

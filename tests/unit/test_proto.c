@@ -210,7 +210,26 @@ static void test_decode_errors(void)
 	ERR_IS("{\"a\":\"\xed\xa0\x80\"}", "request is not valid UTF-8 text");
 	ERR_IS("{\"a\":\"\xf4\x90\x80\x80\"}", "request is not valid UTF-8 text");
 	ERR_IS("{\"a\":\"\xe2\x82\"}", "request is not valid UTF-8 text");
-	ERR_IS("{}\0", "request is not valid UTF-8 text");
+	/* A NUL byte ends the JSON text; what follows is an attachment. */
+	ERR_IS("{}\0", "request has no \"v\" (protocol version)");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\"}\0abc",
+	       "3 bytes follow the request, but \"policy_bytes\" does not "
+	       "say so");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_bytes\":4}\0abc",
+	       "3 bytes follow the request, but \"policy_bytes\" does not "
+	       "say so");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_bytes\":\"3\"}\0abc",
+	       "3 bytes follow the request, but \"policy_bytes\" does not "
+	       "say so");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_bytes\":3}",
+	       "\"policy_bytes\" says a policy follows the request, but none "
+	       "does");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_bytes\":3,"
+	       "\"policy\":\"x\"}\0abc",
+	       "request has \"policy\" twice: as a member and after the "
+	       "request");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"a\":\"\xff\"}\0abc",
+	       "request is not valid UTF-8 text");
 	ERR_IS("{\"v\":1,", "request is not valid JSON: syntax error at line 1 column 7");
 	ERR_IS("{\n \"v\": 1,\n \"cmd\": x\n}",
 	       "request is not valid JSON: syntax error at line 3 column 9");
@@ -268,6 +287,44 @@ static void test_decode_ok(void)
 	       "\xf0\x9f\x94\xa5\xef\xbf\xbd\"}", "");
 }
 
+/* An attached policy becomes "policy", bytes as they came (NUL, invalid
+ * UTF-8 and all: the command checks them). */
+static void test_attach(void)
+{
+	static const char body[] = "{\"v\":1,\"cmd\":\"apply\","
+				   "\"policy_bytes\":6}\0a\xff\0b\"\\";
+	const struct fw_cmd *cmd;
+	char *err = NULL;
+	cJSON *j = proto_request_decode(body, sizeof(body) - 1, &cmd, &err);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "policy");
+
+	T_OK(j && !err && cmd && cmd->id == FW_CMD_APPLY && cJSON_IsString(p) &&
+		     !memcmp(p->valuestring, "a\xff\0b\"\\", 7),
+	     "decode: an attached policy becomes \"policy\", as it came");
+	cJSON_Delete(j);
+	free(err);
+}
+
+/* The ASCII stride of the UTF-8 check misses no bad byte, wherever it
+ * sits. */
+static void test_utf8_strides(void)
+{
+	char s[40];
+	size_t bad = 0;
+
+	for (size_t at = 0; at < sizeof(s); at++) {
+		memset(s, 'a', sizeof(s));
+		s[at] = (char)0xc0;
+		bad += proto_utf8_valid(s, sizeof(s));
+		s[at] = (char)0xc3;
+		if (at + 1 < sizeof(s)) {
+			s[at + 1] = (char)0xa9;
+			bad += !proto_utf8_valid(s, sizeof(s));
+		}
+	}
+	T_OK(bad == 0, "utf8: a bad or good sequence at each of 40 offsets");
+}
+
 static void test_replies(void)
 {
 	cJSON *r = cJSON_CreateObject(), *e;
@@ -322,6 +379,8 @@ int main(void)
 	test_encode();
 	test_decode_errors();
 	test_decode_ok();
+	test_attach();
+	test_utf8_strides();
 	test_replies();
 	return t_done();
 }
