@@ -122,14 +122,26 @@ void buf_free(struct fw_buf *b)
 char *file_read(const char *path, size_t *len)
 {
 	struct fw_buf b = {0};
-	char chunk[65536];
+	struct stat st;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	buf_add(&b, "", 0);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+	/* A file's size is a good guess (reads go straight into the
+	 * buffer); what else comes, or whatever a pipe gives, grows it. */
+	b.cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+			? (size_t)st.st_size + 1
+			: 65536;
+	b.s = xmalloc(b.cap);
+	for (;;) {
+		if (b.cap - b.len < 2) {
+			b.cap *= 2;
+			b.s = xrealloc(b.s, b.cap);
+		}
+		n = read(fd, b.s + b.len, b.cap - b.len - 1);
+		if (n == 0)
+			break;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -140,9 +152,10 @@ char *file_read(const char *path, size_t *len)
 			errno = e;
 			return NULL;
 		}
-		buf_add(&b, chunk, (size_t)n);
+		b.len += (size_t)n;
 	}
 	close(fd);
+	b.s[b.len] = '\0';
 	if (len)
 		*len = b.len;
 	return b.s;
@@ -167,7 +180,7 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 int file_write_tmp(const char *path, const void *data, size_t len, int mode,
-		   bool sync, char **tmp)
+		   enum fw_sync sync, char **tmp)
 {
 	int fd, e;
 
@@ -175,7 +188,12 @@ int file_write_tmp(const char *path, const void *data, size_t len, int mode,
 	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
-	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
+	/* FW_SYNC_START: the disk starts on it while the caller goes on. */
+	if (write_all(fd, data, len) < 0 ||
+	    (sync == FW_SYNC_NOW && fsync(fd) < 0) ||
+	    (sync == FW_SYNC_START &&
+	     sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 &&
+	     errno != ENOSYS)) {
 		e = errno;
 		close(fd);
 		unlink(*tmp);
@@ -195,6 +213,19 @@ fail:
 	*tmp = NULL;
 	errno = e;
 	return -1;
+}
+
+int file_sync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }
 
 void dir_sync(const char *path)
@@ -228,7 +259,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 {
 	char *tmp;
 
-	if (file_write_tmp(path, data, len, mode, true, &tmp) < 0 ||
+	if (file_write_tmp(path, data, len, mode, FW_SYNC_NOW, &tmp) < 0 ||
 	    put_in_place(tmp, path) < 0)
 		return -1;
 	/* The rename is durable only once the directory is synced. */
@@ -240,7 +271,7 @@ int file_replace(const char *path, const void *data, size_t len, int mode)
 {
 	char *tmp;
 
-	if (file_write_tmp(path, data, len, mode, false, &tmp) < 0)
+	if (file_write_tmp(path, data, len, mode, FW_SYNC_NONE, &tmp) < 0)
 		return -1;
 	return put_in_place(tmp, path);
 }

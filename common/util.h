@@ -34,11 +34,18 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 /* The same, atomic for readers but not synced: for files that only matter
  * while the machine runs (a cache of kernel state, metrics). */
 int file_replace(const char *path, const void *data, size_t len, int mode);
+enum fw_sync {
+	FW_SYNC_NONE,
+	FW_SYNC_NOW,  /* fsync */
+	FW_SYNC_START /* the disk writes start; fsync later, by path */
+};
 /* Writes data to a new file beside path (*tmp, malloc'ed; NULL on
- * failure), synced to disk if sync: the first half of file_write_atomic,
+ * failure), synced as sync says: the first half of file_write_atomic,
  * for writing several files before renaming any. */
 int file_write_tmp(const char *path, const void *data, size_t len, int mode,
-		   bool sync, char **tmp);
+		   enum fw_sync sync, char **tmp);
+/* fsync of the file at path. -1/errno. */
+int file_sync(const char *path);
 /* Syncs the directory holding path: a rename in it is then durable. */
 void dir_sync(const char *path);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -98,12 +99,16 @@ int client_connect(const char *socket_path, int timeout_ms)
 	return connect_by(socket_path, deadline_of(timeout_ms));
 }
 
-static int send_all(int fd, const char *p, size_t n, uint64_t deadline)
+/* Sends the n pieces of v (which it uses up) whole. */
+static int send_all(int fd, struct iovec *v, size_t n, uint64_t deadline)
 {
+	struct msghdr m = {0};
 	ssize_t k;
 
 	while (n) {
-		k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		m.msg_iov = v;
+		m.msg_iovlen = n;
+		k = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -113,8 +118,12 @@ static int send_all(int fd, const char *p, size_t n, uint64_t deadline)
 				return -1;
 			continue;
 		}
-		p += k;
-		n -= (size_t)k;
+		for (; n && (size_t)k >= v->iov_len; v++, n--)
+			k -= (ssize_t)v->iov_len;
+		if (n) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
 	}
 	return 0;
 }
@@ -164,23 +173,33 @@ int client_request_with(int fd, const char *request_json, const char *att,
 			int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
-	struct fw_buf out = {0}, body = {0};
-	size_t len;
+	size_t jlen = strlen(request_json), body = jlen, len;
+	uint8_t hdr[FW_PROTO_HDR_LEN];
+	struct iovec v[4];
+	size_t n = 0;
 	int e;
 
 	*reply_json = NULL;
-	buf_add(&body, request_json, strlen(request_json));
-	if (att) {
-		buf_add(&body, "", 1);
-		buf_add(&body, att, att_len);
-	}
-	e = proto_frame_encode(&out, body.s, body.len);
-	buf_free(&body);
-	if (e < 0)
+	if (att)
+		body += 1 + att_len;
+	if (body == 0 || body > UINT32_MAX) {
+		errno = EMSGSIZE;
 		return -1;
-	if (send_all(fd, out.s, out.len, deadline) < 0) {
+	}
+	/* The frame in pieces: header, JSON, and the NUL and attachment
+	 * as they are in memory, copied by no one but the kernel. */
+	hdr[0] = (uint8_t)(body >> 24);
+	hdr[1] = (uint8_t)(body >> 16);
+	hdr[2] = (uint8_t)(body >> 8);
+	hdr[3] = (uint8_t)body;
+	v[n++] = (struct iovec){hdr, sizeof(hdr)};
+	v[n++] = (struct iovec){(void *)request_json, jlen};
+	if (att) {
+		v[n++] = (struct iovec){"", 1};
+		v[n++] = (struct iovec){(void *)att, att_len};
+	}
+	if (send_all(fd, v, n, deadline) < 0) {
 		e = errno;
-		buf_free(&out);
 		/* fwd may have said why it closed on us: read that. */
 		if (e == EPIPE || e == ECONNRESET)
 			*reply_json = recv_frame(fd, &len, deadline_of(0));
@@ -189,7 +208,6 @@ int client_request_with(int fd, const char *request_json, const char *att,
 			return -1;
 		}
 	} else {
-		buf_free(&out);
 		*reply_json = recv_frame(fd, &len, deadline);
 		if (!*reply_json)
 			return -1;

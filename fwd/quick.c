@@ -152,6 +152,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct fw_mdelta m;
 	struct change c;
 	struct fw_elem_change send[2];
+	struct fw_state_stage st;
 	size_t nsend;
 	struct fw_diags diags;
 	int r = 0;
@@ -175,8 +176,11 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	free(a->doc);
 	a->doc = doc;
 	a->len = len;
+	/* The disk writes the text while its hash is worked out. */
+	a->saved = state_stage(d->cfg.statedir, doc, len, &st) == 0;
 	state_meta_make(&a->meta, doc, len, by, time(NULL));
-	a->saved = state_commit(d->cfg.statedir, doc, len, &a->meta) == 0;
+	a->saved = a->saved &&
+		   state_commit_staged(d->cfg.statedir, &st, &a->meta) == 0;
 	if (!a->saved)
 		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
 	res->changed = res->kernel = nsend > 0;

@@ -245,41 +245,62 @@ static int state_rotate(const char *dir)
 	return 0;
 }
 
-/*
- * Both new files are written and synced before the old ones move:
- * a crash leaves the old pair or the new one (or, between the two
- * renames, a text whose metadata does not match, which is read as a
- * text without metadata). One sync of the directory makes it all
- * durable: three disk flushes in all, where a file at a time took four.
- */
-int state_commit(const char *dir, const char *doc, size_t len,
-		 const struct fw_state_meta *meta)
+int state_stage(const char *dir, const char *doc, size_t len,
+		struct fw_state_stage *st)
 {
-	char *dpath = state_path(dir, "active", ".json");
+	st->path = state_path(dir, "active", ".json");
+	if (file_write_tmp(st->path, doc, len, STATE_MODE, FW_SYNC_START,
+			   &st->tmp) == 0)
+		return 0;
+	free(st->path);
+	st->path = NULL;
+	return -1;
+}
+
+/*
+ * Both new files are on the disk before the old ones move: a crash
+ * leaves the old pair or the new one (or, between the two renames, a text
+ * whose metadata does not match, which is read as a text without
+ * metadata). One sync of the directory makes the moves durable: three
+ * disk flushes in all, where a file at a time took four.
+ */
+int state_commit_staged(const char *dir, struct fw_state_stage *st,
+			const struct fw_state_meta *meta)
+{
 	char *mpath = state_path(dir, "active.meta", ".json");
-	char *mtext = meta_text(meta), *dtmp = NULL, *mtmp = NULL;
+	char *mtext = meta_text(meta), *mtmp = NULL;
 	int rc = -1, e;
 
-	if (file_write_tmp(dpath, doc, len, STATE_MODE, true, &dtmp) == 0 &&
-	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE, true,
-			   &mtmp) == 0 &&
-	    state_rotate(dir) == 0 && rename(dtmp, dpath) == 0 &&
+	if (file_sync(st->tmp) == 0 &&
+	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE,
+			   FW_SYNC_NOW, &mtmp) == 0 &&
+	    state_rotate(dir) == 0 && rename(st->tmp, st->path) == 0 &&
 	    rename(mtmp, mpath) == 0) {
-		dir_sync(dpath);
+		dir_sync(mpath);
 		rc = 0;
 	}
 	e = errno;
-	if (dtmp)
-		unlink(dtmp);
+	unlink(st->tmp); /* if still there */
 	if (mtmp)
 		unlink(mtmp);
-	free(dtmp);
+	free(st->tmp);
+	free(st->path);
+	st->tmp = st->path = NULL;
 	free(mtmp);
 	free(mtext);
-	free(dpath);
 	free(mpath);
 	errno = e;
 	return rc;
+}
+
+int state_commit(const char *dir, const char *doc, size_t len,
+		 const struct fw_state_meta *meta)
+{
+	struct fw_state_stage st;
+
+	if (state_stage(dir, doc, len, &st) < 0)
+		return -1;
+	return state_commit_staged(dir, &st, meta);
 }
 
 int state_pending_write(const char *dir, const struct fw_pending *p)

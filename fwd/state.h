@@ -53,6 +53,19 @@ void state_meta_make(struct fw_state_meta *m, const char *doc, size_t len,
  */
 int state_commit(const char *dir, const char *doc, size_t len,
 		 const struct fw_state_meta *meta);
+/*
+ * state_commit in two steps, so that the disk writes the text while the
+ * caller works out its metadata (its hash): state_stage writes the new
+ * text beside the active one, state_commit_staged makes it the active
+ * one (or, failing, removes it). -1/errno.
+ */
+struct fw_state_stage {
+	char *path, *tmp;
+};
+int state_stage(const char *dir, const char *doc, size_t len,
+		struct fw_state_stage *st);
+int state_commit_staged(const char *dir, struct fw_state_stage *st,
+			const struct fw_state_meta *meta);
 
 /*
  * Loads which ("active" or "previous"): *doc is malloc'ed and
