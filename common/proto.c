@@ -120,6 +120,29 @@ int proto_reader_feed(struct fw_frame_reader *r, const void *p, size_t n,
 	return r->len == r->want;
 }
 
+char *proto_reader_room(struct fw_frame_reader *r, size_t *n)
+{
+	size_t left;
+
+	if (r->error || r->hdr_len < FW_PROTO_HDR_LEN || r->len == r->want)
+		return NULL;
+	left = r->want - r->len;
+	/* Twice what came so far (64 KiB at first), never past the frame:
+	 * memory still follows the bytes that arrive. */
+	reader_grow(r, left < r->len + 65536 ? left : r->len + 65536);
+	*n = r->cap - 1 - r->len;
+	if (*n > left)
+		*n = left;
+	return r->body + r->len;
+}
+
+int proto_reader_wrote(struct fw_frame_reader *r, size_t n)
+{
+	r->len += n;
+	r->body[r->len] = '\0';
+	return r->len == r->want;
+}
+
 char *proto_reader_take(struct fw_frame_reader *r, size_t *len)
 {
 	char *body = r->body;

@@ -186,6 +186,14 @@ int proto_reader_feed(struct fw_frame_reader *r, const void *p, size_t n,
  */
 char *proto_reader_take(struct fw_frame_reader *r, size_t *len);
 /*
+ * Where the next bytes of the current frame's body can go directly (a
+ * recv into it saves a copy), and how many (*n, at least 1): NULL before
+ * the header is whole, after an error or once the body is. Then
+ * proto_reader_wrote says how many came: 1 when the frame is complete.
+ */
+char *proto_reader_room(struct fw_frame_reader *r, size_t *n);
+int proto_reader_wrote(struct fw_frame_reader *r, size_t n);
+/*
  * Bytes that would finish the header or the current frame: reading no more
  * than this from a socket never consumes a byte of the next frame.
  */

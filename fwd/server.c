@@ -289,6 +289,18 @@ static void client_feed(struct fw_client *c, const char *p, size_t n)
 	}
 }
 
+/* n bytes came straight into the frame's body. */
+static void client_body(struct fw_client *c, size_t n)
+{
+	size_t len;
+	char *body;
+
+	if (proto_reader_wrote(&c->rd, n) == 1) {
+		body = proto_reader_take(&c->rd, &len);
+		dispatch(c, body, len);
+	}
+}
+
 static void client_read(struct fw_client *c)
 {
 	char buf[READ_CHUNK];
@@ -297,10 +309,16 @@ static void client_read(struct fw_client *c)
 	int i;
 
 	for (i = 0; i < READ_BATCH && client_can_read(c); i++) {
-		want = proto_reader_want(&c->rd);
-		if (want > sizeof(buf))
-			want = sizeof(buf);
-		n = recv(c->fd, buf, want, MSG_DONTWAIT);
+		/* A body goes straight into its frame; a header through
+		 * buf. */
+		char *room = proto_reader_room(&c->rd, &want);
+
+		if (!room) {
+			want = proto_reader_want(&c->rd);
+			if (want > sizeof(buf))
+				want = sizeof(buf);
+		}
+		n = recv(c->fd, room ? room : buf, want, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -313,7 +331,10 @@ static void client_read(struct fw_client *c)
 			return;
 		}
 		c->last_progress = loop_now_ms();
-		client_feed(c, buf, (size_t)n);
+		if (room)
+			client_body(c, (size_t)n);
+		else
+			client_feed(c, buf, (size_t)n);
 	}
 }
 
