@@ -8,6 +8,7 @@
  * changed, and the kernel gets only those elements. Anything else goes
  * the whole way (parse, plan, delta), which gives the same result.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,6 +129,40 @@ static size_t change_sends(struct change *c, struct fw_elem_change *v)
 	return n;
 }
 
+/* The new text's hash, worked out on the other CPU while this one checks
+ * and sends the change (it takes as long as all of that). */
+struct hasher {
+	pthread_t t;
+	bool started;
+	const char *doc;
+	size_t len;
+	char hex[FW_SHA256_HEX_LEN];
+};
+
+static void *hash_run(void *arg)
+{
+	struct hasher *h = arg;
+
+	sha256_hex_of(h->doc, h->len, h->hex);
+	return NULL;
+}
+
+static void hash_start(struct hasher *h, const char *doc, size_t len)
+{
+	h->doc = doc;
+	h->len = len;
+	h->started = pthread_create(&h->t, NULL, hash_run, h) == 0;
+}
+
+static void hash_done(struct hasher *h)
+{
+	if (h->started)
+		pthread_join(h->t, NULL);
+	else
+		hash_run(h);
+	h->started = false;
+}
+
 /* The same text again: nothing to do if the kernel holds it still. */
 static int same_text(struct fw_daemon *d, char *doc,
 		     struct apply_result *res)
@@ -153,6 +188,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct change c;
 	struct fw_elem_change send[2];
 	struct fw_state_stage st;
+	struct hasher hash = {0};
 	size_t nsend;
 	struct fw_diags diags;
 	int r = 0;
@@ -163,6 +199,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		return same_text(d, doc, res);
 	if (mdelta_find(a->policy, a->doc, a->len, doc, len, &m) != 1)
 		return 0;
+	hash_start(&hash, doc, len);
 	diags_init(&diags);
 	if (!change_make(a->plan, &m, &c))
 		goto out;
@@ -176,9 +213,10 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	free(a->doc);
 	a->doc = doc;
 	a->len = len;
-	/* The disk writes the text while its hash is worked out. */
 	a->saved = state_stage(d->cfg.statedir, doc, len, &st) == 0;
-	state_meta_make(&a->meta, doc, len, by, time(NULL));
+	hash_done(&hash);
+	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
+	state_meta_stamp(&a->meta, by, time(NULL));
 	a->saved = a->saved &&
 		   state_commit_staged(d->cfg.statedir, &st, &a->meta) == 0;
 	if (!a->saved)
@@ -191,6 +229,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	daemon_activated(d, res->kernel, true);
 	r = 1;
 out:
+	if (hash.started)
+		hash_done(&hash); /* before doc goes elsewhere */
 	if (diags.n)
 		log_warn("the kernel refused the changed elements (%s); "
 			 "applying the whole policy", diags.v[0].msg);

@@ -67,6 +67,11 @@ void state_meta_make(struct fw_state_meta *m, const char *doc, size_t len,
 		     const char *by, time_t when)
 {
 	sha256_hex_of(doc, len, m->sha256);
+	state_meta_stamp(m, by, when);
+}
+
+void state_meta_stamp(struct fw_state_meta *m, const char *by, time_t when)
+{
 	state_time_format(when, m->applied_at);
 	field_set(m->applied_by, sizeof(m->applied_by), by);
 }
@@ -261,7 +266,7 @@ int state_stage(const char *dir, const char *doc, size_t len,
  * Both new files are on the disk before the old ones move: a crash
  * leaves the old pair or the new one (or, between the two renames, a text
  * whose metadata does not match, which is read as a text without
- * metadata). One sync of the directory makes the moves durable: three
+ * metadata). One sync of the directory makes the moves durable: two
  * disk flushes in all, where a file at a time took four.
  */
 int state_commit_staged(const char *dir, struct fw_state_stage *st,
@@ -271,9 +276,11 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 	char *mtext = meta_text(meta), *mtmp = NULL;
 	int rc = -1, e;
 
+	/* The metadata is not worth a disk flush of its own: lost in a
+	 * crash, the text is read as one without metadata. */
 	if (file_sync(st->tmp) == 0 &&
 	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE,
-			   FW_SYNC_NOW, &mtmp) == 0 &&
+			   FW_SYNC_NONE, &mtmp) == 0 &&
 	    state_rotate(dir) == 0 && rename(st->tmp, st->path) == 0 &&
 	    rename(mtmp, mpath) == 0) {
 		dir_sync(mpath);

@@ -43,6 +43,8 @@ int state_init(const char *dir);
 /* Fills m for doc applied by whom (may be NULL) at when. */
 void state_meta_make(struct fw_state_meta *m, const char *doc, size_t len,
 		     const char *by, time_t when);
+/* The same for a text whose hash m->sha256 holds already. */
+void state_meta_stamp(struct fw_state_meta *m, const char *by, time_t when);
 
 /*
  * The current active policy becomes the previous one, then doc becomes
