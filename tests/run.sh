@@ -52,7 +52,7 @@ run_unit() { # BUILD
 			suite "$t" sh "$t"
 		done
 		# The daemon's paths once more under ASan/UBSan/LSan.
-		for t in site safety observe hostile oracle delta; do
+		for t in site safety observe hostile oracle delta quick; do
 			suite "$t (build-san)" env BUILD=build-san \
 				sh "tests/integration/$t.sh"
 		done

@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# quick: re-applying a policy whose only change is in the members of a big
+# group takes fwd's quick way (only those set elements are sent), and the
+# result is the one the whole way gives: the kernel holds what the file
+# compiles to, probes get the new verdicts, the saved text is the file, a
+# rollback goes back, and a restarted fwd adopts the table as it is (its
+# plan digest is the digest of the saved text's whole plan). Changes that
+# are more than members go the whole way, with the same checks.
+. "$(dirname "$0")/../lib.sh"
+need_root
+FWCTL="$TOP/$BUILD/fwctl"
+
+norm() {
+	sed -e 's/elements = { //' -e 's/^[[:space:]]*//' -e 's/,$//' \
+		-e 's/ }$//' -e 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/g' "$1" |
+		tr ',' '\n' | sed 's/^ *//' | sort
+}
+# holds FILE MESSAGE: the kernel holds exactly what FILE compiles to.
+holds() {
+	fwd_list srv >"$T_TMP/list"
+	"$FWCTL" compile "$1" >"$T_TMP/want"
+	norm "$T_TMP/list" >"$T_TMP/list.n"
+	norm "$T_TMP/want" >"$T_TMP/want.n"
+	check "$2" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+	diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+}
+quick_lines() { grep -c 'quick apply:' "$T_TMP/fw/log"; }
+# apply_way FILE WAY MESSAGE: applies FILE, which must go WAY (quick or
+# whole), and checks what the kernel and the state directory then hold.
+apply_way() {
+	_q0=$(quick_lines)
+	"$FWCTL" apply "$1" >"$T_TMP/out" 2>&1
+	same "$?" 0 "$3: applied"
+	_q1=$(quick_lines)
+	if [ "$2" = quick ]; then
+		same "$_q1" "$((_q0 + 1))" "$3: the quick way"
+	else
+		same "$_q1" "$_q0" "$3: the whole way"
+	fi
+	holds "$1" "$3: the kernel holds what the file compiles to"
+	check "$3: the saved text is the file" \
+		cmp -s "$1" "$T_TMP/fw/state/active.json"
+	same "$("$FWCTL" --json status | jq -r .policy_sha256)" \
+		"$(sha256sum <"$1" | cut -d' ' -f1)" \
+		"$3: status names the file's sha256"
+}
+
+# A group of N addresses 10.20.x.y (never next to each other), then the
+# probe addresses, and two IPv6 ones.
+members() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+		printf "\"10.20.%d.%d\", ", int(i / 60), (i % 60) * 4 + 1 }'
+	printf '%s' "$2"
+	printf '"2001:db8:20::1", "2001:db8:20::5"'
+}
+policy() { # MEMBERS PORT INLINE-MEMBERS
+	cat <<EOF
+{"version": 1,
+ "groups": {"allow": [$1],
+  "inl": [$3]},
+ "input": {"default": "drop", "rules": [
+  {"name": "web", "proto": "tcp", "port": ${2:-8080}, "from": "allow"},
+  {"name": "mixed", "proto": "tcp", "port": 8081, "from": ["inl", "10.30.9.9"]}
+ ]}}
+EOF
+}
+INL=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "\"10.30.0.%d\", ", i * 2 + 1 }')
+INL2=$(printf '%s"10.30.1.1"' "$INL")
+INL=$(printf '%s"10.30.1.5"' "$INL")
+
+lab_up
+mkdir -p "$T_TMP/fw"
+export FWD_SOCKET="$T_TMP/fw/sock"
+start_fwd() {
+	ns_bg srv "$TOP/$BUILD/fwd" -f -s "$FWD_SOCKET" -d "$T_TMP/fw/state" 2>>"$T_TMP/fw/log"
+	FWD_PID=$BG_PID
+	wait_for 10 test -S "$FWD_SOCKET"
+}
+start_fwd
+
+policy "$(members 600 '"10.99.0.1", ')" 8080 "$INL" >"$T_TMP/a.json"
+# b: 10.99.0.1 out, 10.99.0.9 in, in its place.
+policy "$(members 600 '"10.99.0.9", ')" 8080 "$INL" >"$T_TMP/b.json"
+# c: an IPv6 member in, a member moved within the list, one out.
+policy "$(members 599 '"10.99.0.9", "2001:db8:20::9", ')" 8080 "$INL" >"$T_TMP/c.json"
+sed -i 's|"10.20.0.5", ||; s|"10.20.1.1", |"10.20.1.1", "10.20.0.5", |' "$T_TMP/c.json"
+# d: a member next to another: the set becomes an interval set.
+policy "$(members 599 '"10.99.0.9", "10.99.0.10", "2001:db8:20::9", ')" 8080 "$INL" >"$T_TMP/d.json"
+# e: back to members only, and a rule's port changed.
+policy "$(members 600 '"10.99.0.9", ')" 8082 "$INL" >"$T_TMP/e.json"
+# f: the inline group changed (its members are in a rule).
+policy "$(members 600 '"10.99.0.9", ')" 8082 "$INL2" >"$T_TMP/f.json"
+
+printf '%s\n' "10.99.0.1 192.0.2.1 8080 tcp open" \
+	"10.99.0.9 192.0.2.1 8080 tcp dropped" \
+	"2001:db8:20::9 2001:db8:ffff::1 8080 tcp dropped" >"$T_TMP/p"
+lab_probes "$T_TMP/p"
+
+apply_way "$T_TMP/a.json" whole "a (first apply)"
+lab_run_probes "a"
+c0=$("$FWCTL" --json status | jq '.chains[] | select(.name == "input") | .rules[] | select(.name == "web") | .packets')
+
+apply_way "$T_TMP/b.json" quick "b (one member replaced)"
+grep 'quick apply:' "$T_TMP/fw/log" | tail -1 | grep -q 'group allow, 1 members out, 1 in' &&
+	ok "b: the log names the group and the members" ||
+	not_ok "b: the log names the group and the members"
+printf '%s\n' "10.99.0.1 192.0.2.1 8080 tcp dropped" \
+	"10.99.0.9 192.0.2.1 8080 tcp open" \
+	"2001:db8:20::9 2001:db8:ffff::1 8080 tcp dropped" >"$T_TMP/expect"
+lab_run_probes "b"
+c1=$("$FWCTL" --json status | jq '.chains[] | select(.name == "input") | .rules[] | select(.name == "web") | .packets')
+check "b: the rule's counter kept its count ($c0 -> $c1)" [ "$c1" -ge "$c0" ] 2>/dev/null
+
+apply_way "$T_TMP/c.json" quick "c (an IPv6 member in, one moved, one out)"
+printf '%s\n' "10.99.0.9 192.0.2.1 8080 tcp open" \
+	"2001:db8:20::9 2001:db8:ffff::1 8080 tcp open" >"$T_TMP/expect"
+lab_run_probes "c"
+
+"$FWCTL" apply "$T_TMP/c.json" >"$T_TMP/out" 2>&1
+same "$(cat "$T_TMP/out")" "unchanged" "c again: unchanged"
+
+apply_way "$T_TMP/d.json" whole "d (a member next to another)"
+apply_way "$T_TMP/e.json" whole "e (a rule's port changed)"
+apply_way "$T_TMP/f.json" whole "f (a group a rule holds inline)"
+apply_way "$T_TMP/e.json" whole "e again (the inline group back)"
+apply_way "$T_TMP/b.json" whole "b again (the port back)"
+apply_way "$T_TMP/a.json" quick "a again (the member back)"
+
+# A bad member: refused whole, nothing changes.
+sed 's|"10.99.0.1"|"10.99.0.300"|' "$T_TMP/a.json" >"$T_TMP/bad.json"
+"$FWCTL" apply "$T_TMP/bad.json" >"$T_TMP/out" 2>&1
+same "$?" 1 "a bad member: exit 1"
+grep -q 'bad.json: groups.allow\[600\]: .*10.99.0.300' "$T_TMP/out" &&
+	ok "a bad member: the message names the file, the member and the value" ||
+	{ not_ok "a bad member: the message names the file, the member and the value"; sed 's/^/# /' "$T_TMP/out"; }
+holds "$T_TMP/a.json" "a bad member: the kernel still holds a"
+
+# Rollback after a quick apply goes back to the text before it.
+apply_way "$T_TMP/b.json" quick "b (for the rollback)"
+"$FWCTL" rollback >/dev/null 2>&1
+same "$?" 0 "rollback after a quick apply"
+holds "$T_TMP/a.json" "rollback: the kernel holds a again"
+check "rollback: the saved text is a" cmp -s "$T_TMP/a.json" "$T_TMP/fw/state/active.json"
+
+# After a quick apply, a restarted fwd adopts the table as it is.
+apply_way "$T_TMP/b.json" quick "b (before a restart)"
+kill "$FWD_PID"
+wait "$FWD_PID" 2>/dev/null
+a0=$(grep -c 'adopted table' "$T_TMP/fw/log")
+start_fwd
+wait_for 5 grep -q 'adopted table' "$T_TMP/fw/log"
+same "$(grep -c 'adopted table' "$T_TMP/fw/log")" "$((a0 + 1))" \
+	"restart after a quick apply: the table is adopted as it is"
+holds "$T_TMP/b.json" "restart: the kernel holds b"
+
