@@ -109,6 +109,23 @@ fwd_list() {
 			/^\tflags[ a-z,]*$/ { skip = 1; next } { print }'
 }
 
+# ruleset_norm FILE: a listing as sorted lines, a set element each, counts
+# zeroed: after a delta the kernel lists elements in the order they came.
+ruleset_norm() {
+	sed -e 's/elements = { //' -e 's/^[[:space:]]*//' -e 's/,$//' \
+		-e 's/ }$//' -e 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/g' "$1" |
+		tr ',' '\n' | sed 's/^ *//' | sort
+}
+# holds FILE MESSAGE: fwd's table in namespace srv is what FILE compiles to.
+holds() {
+	fwd_list srv >"$T_TMP/list"
+	"$TOP/$BUILD/fwctl" compile "$1" >"$T_TMP/want"
+	ruleset_norm "$T_TMP/list" >"$T_TMP/list.n"
+	ruleset_norm "$T_TMP/want" >"$T_TMP/want.n"
+	check "$2" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
+	diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
+}
+
 # A two-host lab: "srv" (eth0: 192.0.2.1, 2001:db8:ffff::1) and "cli"
 # (eth0: 192.0.2.2, 2001:db8:ffff::2), on-link default routes both ways so
 # that any extra address on either side is reachable.

@@ -7,13 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 GOOD="$TOP/tests/cases/good"
-# The ruleset as sorted lines: map elements may be listed in another order
-# after a delta (the kernel lists them in the order they came).
-norm() {
-	sed -e 's/elements = { //' -e 's/^[[:space:]]*//' -e 's/,$//' \
-		-e 's/ }$//' -e 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/g' "$1" |
-		sort
-}
 counter() { # RULE: packets of input_RULE in fwctl status --json
 	"$TOP/$BUILD/fwctl" --json status |
 		jq -r --arg r "$1" '.chains[] | select(.name == "input") | .rules[] | select(.name == $r) | .packets'
@@ -26,15 +19,6 @@ in_place() {
 	"$TOP/$BUILD/fwctl" apply "$1" >/dev/null
 	nsx srv nft -a list chain inet fwd_filter input >"$T_TMP/handles-2"
 	check "$2" cmp -s "$T_TMP/handles-1" "$T_TMP/handles-2"
-}
-# holds FILE MESSAGE: the kernel holds exactly what FILE compiles to.
-holds() {
-	fwd_list srv >"$T_TMP/list"
-	"$TOP/$BUILD/fwctl" compile "$1" >"$T_TMP/want"
-	norm "$T_TMP/list" >"$T_TMP/list.n"
-	norm "$T_TMP/want" >"$T_TMP/want.n"
-	check "$2" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
-	diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
 }
 
 lab_up

@@ -11,20 +11,6 @@
 need_root
 FWCTL="$TOP/$BUILD/fwctl"
 
-norm() {
-	sed -e 's/elements = { //' -e 's/^[[:space:]]*//' -e 's/,$//' \
-		-e 's/ }$//' -e 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/g' "$1" |
-		tr ',' '\n' | sed 's/^ *//' | sort
-}
-# holds FILE MESSAGE: the kernel holds exactly what FILE compiles to.
-holds() {
-	fwd_list srv >"$T_TMP/list"
-	"$FWCTL" compile "$1" >"$T_TMP/want"
-	norm "$T_TMP/list" >"$T_TMP/list.n"
-	norm "$T_TMP/want" >"$T_TMP/want.n"
-	check "$2" cmp -s "$T_TMP/list.n" "$T_TMP/want.n"
-	diff "$T_TMP/list.n" "$T_TMP/want.n" | head -5 | sed 's/^/# /'
-}
 quick_lines() { grep -c 'quick apply:' "$T_TMP/fw/log"; }
 # apply_way FILE WAY MESSAGE: applies FILE, which must go WAY (quick or
 # whole), and checks what the kernel and the state directory then hold.
