@@ -312,12 +312,24 @@ static long find(const struct fw_elem *v, size_t n, const uint8_t *k,
 	return i < n && !memcmp(v[i].lo, k, len) ? (long)i : -1;
 }
 
+/* Whether key k is among v[0..n), members of one family sorted by
+ * addr_cmp (by key). */
 static bool in_members(const struct fw_addr_range *v, size_t n,
 		       const uint8_t *k, size_t len)
 {
-	for (size_t i = 0; i < n; i++) /* a window's few members */
-		if (!memcmp(v[i].lo, k, len))
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(v[mid].lo, k, len);
+
+		if (c == 0)
 			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
@@ -343,6 +355,8 @@ bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **vp,
 	struct fw_elem *v = *vp;
 	size_t *at;
 
+	if (apply)
+		goto make; /* checked by the caller, just before */
 	if (nd > n || (n > 0) != (n - nd + na > 0))
 		return false; /* the set would appear or vanish */
 	for (size_t j = 0; j < nd; j++)
@@ -362,7 +376,9 @@ bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **vp,
 				return false;
 		}
 	}
-	if (!apply || (!nd && !na))
+	return true;
+make:
+	if (!nd && !na)
 		return true;
 	/* Out with the ones that left, in one pass of moves... */
 	at = xmalloc((nd + 1) * sizeof(*at));

@@ -53,7 +53,9 @@ void mdelta_free(struct fw_mdelta *m);
  * a member that came is there already or next to another (the planner
  * would merge them into a range), one that left is not there, or the set
  * would appear or vanish. With apply, makes the change in place (*v may
- * move).
+ * move), without checking again: only after a call without apply said
+ * true. Each check costs a binary search, whatever the number of
+ * members that change.
  */
 bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **v,
 		  size_t *n, bool apply);

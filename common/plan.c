@@ -191,11 +191,22 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* The key of the element hashes: fixed until plan_digest_key. */
+static uint64_t sum_key[4] = {0x9e3779b97f4a7c15ULL, 0x3c6ef372fe94f82aULL,
+			      0xdaa66d2c7ddf743fULL, 0x78dde6e5fd29f054ULL};
+
+void plan_digest_key(const uint8_t key[32])
+{
+	memcpy(sum_key, key, sizeof(sum_key));
+}
+
 /*
- * Four independent 64-bit hashes of an element's key bytes, summed per
- * lane into the set's sum: equal sets, equal sums in any order, and two
- * different sets agree only by a 2^-256 accident. (Not a defence against
- * crafted collisions: whoever writes the policy owns the firewall.)
+ * Four 64-bit hashes of an element's key bytes, one per lane of the key,
+ * summed per lane into the set's sum: equal sets, equal sums in any
+ * order, and two different sets agree only by a 2^-256 accident. A sum of
+ * public hashes could be steered into a collision by whoever writes list
+ * members (a feed, say): with a secret key (fwd keeps one in its state
+ * directory) nobody can compute the hashes to steer.
  */
 void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add)
 {
@@ -205,10 +216,10 @@ void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add)
 	memcpy(w, e->lo, len);
 	memcpy((uint8_t *)w + 16, e->hi, len);
 	for (int lane = 0; lane < 4; lane++) {
-		uint64_t h = mix64(0x9e3779b97f4a7c15ULL * (uint64_t)(lane + 1));
+		uint64_t h = mix64(sum_key[lane]);
 
 		for (int i = 0; i < 4; i++)
-			h = mix64(h ^ w[i]);
+			h = mix64(h ^ w[i] ^ sum_key[(lane + i + 1) & 3]);
 		s->sum[lane] += add ? h : (uint64_t)0 - h;
 	}
 }

@@ -131,7 +131,7 @@ char *file_read(const char *path, size_t *len)
 	/* A file's size is a good guess (reads go straight into the
 	 * buffer); what else comes, or whatever a pipe gives, grows it. */
 	b.cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-			? (size_t)st.st_size + 1
+			? (size_t)st.st_size + 2 /* room to see the end */
 			: 65536;
 	b.s = xmalloc(b.cap);
 	for (;;) {

@@ -30,6 +30,38 @@ struct attached {
 	size_t len;
 };
 
+/* Whether reply is an fwd's that does not know attached policies. */
+static bool attach_refused(const char *reply)
+{
+	char *err = NULL;
+	cJSON *j = proto_reply_decode(reply, strlen(reply), &err);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	bool old = j && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) &&
+		   cJSON_IsString(e) &&
+		   !strncmp(e->valuestring, "request is not valid JSON", 25);
+
+	cJSON_Delete(j);
+	free(err);
+	return old;
+}
+
+/* The request text (freed) with the policy as its "policy" string
+ * instead of "policy_bytes". */
+static char *as_string(char *text, const char *policy)
+{
+	cJSON *j = cJSON_Parse(text);
+	char *out;
+
+	free(text);
+	if (!j)
+		abort(); /* fwctl's own text */
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_bytes");
+	cJSON_AddStringToObject(j, "policy", policy);
+	out = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return out;
+}
+
 /*
  * Sends req (consumed) and, if a is not NULL, its attached policy (on its
  * connection, which is closed; a is emptied), and returns the reply
@@ -48,6 +80,17 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 					CALL_TIMEOUT_MS);
 		e = errno;
 		close(a->fd);
+		if (r == 0 && attach_refused(body)) {
+			/* An fwd older than fwctl (between a package's
+			 * unpacking and the daemon's restart): the policy
+			 * again, as a JSON string. */
+			free(body);
+			body = NULL;
+			text = as_string(text, a->att);
+			r = client_call(o->socket, text, &body,
+					CALL_TIMEOUT_MS);
+			e = errno;
+		}
 		free(a->att);
 		a->fd = -1;
 		a->att = NULL;

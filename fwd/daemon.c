@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "daemon.h"
@@ -275,7 +276,6 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		else
 			r->saved = true;
 	}
-	drop_saved_doc(r);
 	daemon_ready_free(d->active);
 	d->active = r;
 	daemon_activated(d, res->kernel, false);
@@ -286,8 +286,10 @@ void daemon_activated(struct fw_daemon *d, bool kernel, bool settled)
 {
 	if (kernel && !d->interleaved)
 		remember_genid(d);
-	if (!settled)
+	if (!settled) {
+		drop_saved_doc(d->active);
 		settle(d);
+	}
 	/* A reading right after the reply: rates restart from the new
 	 * counters, and the client does not wait for a dump of them. */
 	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
@@ -409,6 +411,30 @@ static int start_with(struct fw_daemon *d, struct fw_ready *r)
 	return 0;
 }
 
+/*
+ * The key of plan digests (plan_digest_key), kept in STATEDIR so that a
+ * restarted fwd recognises its table: read, or made and saved once.
+ */
+static void digest_key(const struct fw_daemon *d)
+{
+	char *path = xasprintf("%s/digest.key", d->cfg.statedir);
+	uint8_t key[32] = {0};
+	size_t len = 0;
+	char *text = file_read(path, &len);
+
+	if (text && len == sizeof(key)) {
+		memcpy(key, text, sizeof(key));
+	} else if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key) ||
+		   file_write_atomic(path, key, sizeof(key), 0600) < 0) {
+		log_warn_errno("cannot keep a digest key in %s: a restarted "
+			       "fwd will load its table again instead of "
+			       "adopting it", path);
+	}
+	plan_digest_key(key);
+	free(text);
+	free(path);
+}
+
 int daemon_start(struct fw_daemon *d)
 {
 	struct fw_state_meta meta;
@@ -416,6 +442,8 @@ int daemon_start(struct fw_daemon *d)
 	struct fw_ready *r;
 	size_t len;
 	char *doc;
+
+	digest_key(d);
 
 	if (state_load(d->cfg.statedir, "active", &doc, &len, &meta) < 0) {
 		if (errno != ENOENT) {

@@ -8,6 +8,7 @@
  * changed, and the kernel gets only those elements. Anything else goes
  * the whole way (parse, plan, delta), which gives the same result.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,14 +164,20 @@ static void hash_done(struct hasher *h)
 	h->started = false;
 }
 
+/* Whether the kernel holds what fwd last committed, still. */
+static bool kernel_holds(struct fw_daemon *d)
+{
+	uint32_t now;
+
+	return nl_genid(d->nl, &now) == 0 && now == d->genid &&
+	       nl_table_exists(d->nl, d->cfg.table) == 1;
+}
+
 /* The same text again: nothing to do if the kernel holds it still. */
 static int same_text(struct fw_daemon *d, char *doc,
 		     struct apply_result *res)
 {
-	uint32_t now;
-
-	if (nl_genid(d->nl, &now) < 0 || now != d->genid ||
-	    nl_table_exists(d->nl, d->cfg.table) != 1)
+	if (!kernel_holds(d))
 		return 0;
 	free(doc);
 	res->changed = res->kernel = false;
@@ -190,6 +197,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct fw_state_stage st;
 	struct hasher hash = {0};
 	size_t nsend;
+	int e;
 	struct fw_diags diags;
 	int r = 0;
 
@@ -203,9 +211,12 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	diags_init(&diags);
 	if (!change_make(a->plan, &m, &c))
 		goto out;
+	/* Nothing to send (members moved within the list): the kernel
+	 * must hold the plan still, as for the same text. */
 	nsend = change_sends(&c, send);
-	if (nsend &&
-	    daemon_kernel(d, a->plan, NULL, send, nsend, 0, &diags) != 0)
+	if (nsend ? daemon_kernel(d, a->plan, NULL, send, nsend, 0,
+				  &diags) != 0
+		  : !kernel_holds(d))
 		goto out;
 	change_plan(&m, &c);
 	plan_digest(a->plan, a->plan_sha);
@@ -214,11 +225,16 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	a->doc = doc;
 	a->len = len;
 	a->saved = state_stage(d->cfg.statedir, doc, len, &st) == 0;
+	e = errno;
 	hash_done(&hash);
 	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
 	state_meta_stamp(&a->meta, by, time(NULL));
-	a->saved = a->saved &&
-		   state_commit_staged(d->cfg.statedir, &st, &a->meta) == 0;
+	if (a->saved) {
+		a->saved = state_commit_staged(d->cfg.statedir, &st,
+					       &a->meta) == 0;
+		e = errno;
+	}
+	errno = e;
 	if (!a->saved)
 		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
 	res->changed = res->kernel = nsend > 0;
@@ -226,7 +242,10 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	d->last_apply = time(NULL);
 	log_info("quick apply: group %s, %zu members out, %zu in",
 		 m.group->name, m.ndel, m.nadd);
-	daemon_activated(d, res->kernel, true);
+	/* Grown past what fwd keeps whole: let go as after any apply. */
+	daemon_activated(d, res->kernel,
+			 plan_set_elems(a->plan) < FW_SLIM_MIN &&
+				 len <= FW_DOC_KEEP_MAX);
 	r = 1;
 out:
 	if (hash.started)

@@ -201,17 +201,19 @@ static int link_as(const char *dir, const char *from, const char *to,
 	char *src = state_path(dir, from, ext);
 	char *tmp = xasprintf("%s/%s%s.link", dir, to, ext);
 	char *dst = state_path(dir, to, ext);
-	int rc;
+	int rc, e;
 
 	unlink(tmp);
 	rc = link(src, tmp);
 	if (rc == 0)
 		rc = rename(tmp, dst);
+	e = errno; /* the caller tells ENOENT from a failing link() */
 	/* Also when dst was that file already: rename then does nothing. */
 	unlink(tmp);
 	free(src);
 	free(tmp);
 	free(dst);
+	errno = e;
 	return rc;
 }
 
@@ -281,8 +283,11 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 	if (file_sync(st->tmp) == 0 &&
 	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE,
 			   FW_SYNC_NONE, &mtmp) == 0 &&
-	    state_rotate(dir) == 0 && rename(st->tmp, st->path) == 0 &&
-	    rename(mtmp, mpath) == 0) {
+	    state_rotate(dir) == 0 && rename(st->tmp, st->path) == 0) {
+		/* The text is saved: without its metadata, should that
+		 * rename fail, it reads as a text without metadata. */
+		if (rename(mtmp, mpath) < 0)
+			unlink(mpath);
 		dir_sync(mpath);
 		rc = 0;
 	}

@@ -17,12 +17,15 @@
 #define FW_BY_LEN 128
 
 /*
- * Files in the directory (0700), each written to a temporary file, fsynced
- * and renamed over the old one, mode 0600:
+ * Files in the directory (0700), each written to a temporary file and
+ * renamed over the old one, mode 0600 (synced unless noted):
  *	active.json, previous.json		policy documents
  *	active.meta.json, previous.meta.json	{"sha256", "applied_at",
- *						 "applied_by"}
+ *						 "applied_by"} (not synced
+ *						 on its own)
  *	pending.json				an unconfirmed apply
+ * and, written by the daemon itself: kernel.json (which kernel generation
+ * holds which plan; not synced) and digest.key (the key of plan digests).
  */
 struct fw_state_meta {
 	char sha256[FW_SHA256_HEX_LEN];	/* of the document's bytes */

@@ -69,3 +69,56 @@ same "$?" 2 "fwd refuses a zero --idle-timeout"
 same "$?" 2 "fwd refuses stray arguments"
 "$FWD" --version >out 2>err
 same "$(cat out)" "fwd 0.1.0" "fwd --version"
+
+# An fwd older than fwctl refuses a policy sent after the request ("not
+# valid JSON"): fwctl sends it again as a JSON string. The stand-in
+# answers like that old fwd and writes down the policy it got.
+if command -v python3 >/dev/null 2>&1; then
+	cat >old-fwd.py <<'PY'
+import json, os, socket, struct, sys
+path, got = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(4)
+open(path + ".ready", "w").close()
+def frame(c):
+    h = b""
+    while len(h) < 4:
+        k = c.recv(4 - len(h))
+        if not k:
+            return None
+        h += k
+    n, b = struct.unpack(">I", h)[0], b""
+    while len(b) < n:
+        b += c.recv(n - len(b))
+    return b
+def reply(c, o):
+    b = json.dumps(o).encode()
+    c.sendall(struct.pack(">I", len(b)) + b)
+for _ in range(3):
+    c, _ = s.accept()
+    b = frame(c)
+    if b is None:
+        c.close()
+        continue
+    if b"\0" in b:
+        reply(c, {"ok": False, "code": 1, "error":
+                  "request is not valid JSON: trailing data at line 1 column 60"})
+    else:
+        open(got, "w").write(json.loads(b)["policy"])
+        reply(c, {"ok": True, "changed": True, "dry_run": False,
+                  "policy_sha256": "x", "confirm_deadline": None})
+        c.close()
+        break
+    c.close()
+PY
+	python3 old-fwd.py "$T_TMP/old.sock" "$T_TMP/old.got" &
+	OLD=$!
+	wait_for 5 test -e "$T_TMP/old.sock.ready"
+	FWD_SOCKET="$T_TMP/old.sock" "$FWCTL" apply "$G/spec-db.json" >out 2>err
+	same "$?" 0 "apply to an older fwd: sent again as a string"
+	check "apply to an older fwd: it got the file as written" \
+		cmp -s "$T_TMP/old.got" "$G/spec-db.json"
+	kill "$OLD" 2>/dev/null
+	wait "$OLD" 2>/dev/null
+fi
