@@ -91,7 +91,7 @@ cJSON *json_parse(const char *text, size_t len, char **err)
 static bool listed(const char *k, const char *const *allowed)
 {
 	for (; *allowed; allowed++)
-		if (!strcmp(k, *allowed))
+		if (k[0] == (*allowed)[0] && !strcmp(k, *allowed))
 			return true;
 	return false;
 }

@@ -692,9 +692,13 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 			memcpy(kbuf + pl + 1, c->string, kl + 1);
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(rule_keys); k++)
-			if (!strcmp(c->string, rule_keys[k].key) &&
-			    cJSON_GetObjectItemCaseSensitive(v, c->string) == c)
-				rule_keys[k].fn(w, c, p, r);
+			if (c->string[0] == rule_keys[k].key[0] &&
+			    !strcmp(c->string, rule_keys[k].key)) {
+				if (cJSON_GetObjectItemCaseSensitive(
+					    v, c->string) == c)
+					rule_keys[k].fn(w, c, p, r);
+				break;
+			}
 		free(heap);
 	}
 	if (r->name && (dup = rule_by_name(w, r->name))) {

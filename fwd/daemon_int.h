@@ -67,6 +67,8 @@ struct fw_daemon {
  * delta, and show, diff and repairs plan the saved policy again.
  */
 #define FW_SLIM_MIN 250000
+/* Free heap memory beyond this goes back to the system after an apply. */
+#define FW_TRIM_MIN (16u << 20)
 
 struct apply_result {
 	bool changed; /* the ruleset differs from the active one */

@@ -122,6 +122,16 @@ grep -q 'bad.json: groups.allow\[600\]: .*10.99.0.300' "$T_TMP/out" &&
 	{ not_ok "a bad member: the message names the file, the member and the value"; sed 's/^/# /' "$T_TMP/out"; }
 holds "$T_TMP/a.json" "a bad member: the kernel still holds a"
 
+# Bytes that are not UTF-8 (sent as they are, after the request): refused
+# whole, the file named.
+printf '{"version": 1, "input": {"rules": [{"name": "caf\351", "proto": "tcp", "port": 1}]}}' >"$T_TMP/latin1.json"
+"$FWCTL" apply "$T_TMP/latin1.json" >"$T_TMP/out" 2>&1
+same "$?" 1 "a policy that is not UTF-8: exit 1"
+grep -q 'latin1.json: not UTF-8 text' "$T_TMP/out" &&
+	ok "a policy that is not UTF-8: the file is named" ||
+	{ not_ok "a policy that is not UTF-8: the file is named"; sed 's/^/# /' "$T_TMP/out"; }
+holds "$T_TMP/a.json" "a policy that is not UTF-8: the kernel still holds a"
+
 # Rollback after a quick apply goes back to the text before it.
 apply_way "$T_TMP/b.json" quick "b (for the rollback)"
 "$FWCTL" rollback >/dev/null 2>&1
