@@ -409,6 +409,106 @@ make:
 	return true;
 }
 
+/* The active plan's set of group for family (4 or 6), or NULL. */
+static struct fw_pset *group_set(struct fw_plan *p, const char *group,
+				 int family)
+{
+	enum fw_keytype key = family == 6 ? FW_KEY_IPV6 : FW_KEY_IPV4;
+
+	for (size_t i = 0; i < p->nsets; i++)
+		if (p->sets[i].group && !strcmp(p->sets[i].group, group) &&
+		    p->sets[i].key == key)
+			return &p->sets[i];
+	return NULL;
+}
+
+/* The members of v[0..n) of one family as set elements. */
+static struct fw_elem *elems_of(const struct fw_addr_range *v, size_t n,
+				int family, size_t *k)
+{
+	struct fw_elem *e = xcalloc(n + 1, sizeof(*e));
+
+	*k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == family) {
+			memcpy(e[*k].lo, v[i].lo, 16);
+			memcpy(e[(*k)++].hi, v[i].lo, 16);
+		}
+	return e;
+}
+
+void mdelta_patch_free(struct fw_set_patch *c)
+{
+	for (size_t i = 0; i < c->nch; i++) {
+		free((void *)c->ch[i].del);
+		free((void *)c->ch[i].add);
+	}
+}
+
+bool mdelta_patch(struct fw_plan *plan, const struct fw_mdelta *m,
+		  struct fw_set_patch *c)
+{
+	size_t total = 0, had = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (int f = 0; f < 2; f++) {
+		int family = f ? 6 : 4;
+		struct fw_pset *s = group_set(plan, m->group->name, family);
+		struct fw_elem_change *x = &c->ch[c->nch];
+		struct fw_elem *none = NULL;
+		size_t zero = 0;
+
+		if (s && (!s->exclusive || s->interval))
+			return false;
+		if (!mdelta_elems(m, family, s ? &s->elems : &none,
+				  s ? &s->nelems : &zero, false))
+			return false;
+		if (!s)
+			continue;
+		x->set = s;
+		x->del = elems_of(m->del, m->ndel, family, &x->ndel);
+		x->add = elems_of(m->add, m->nadd, family, &x->nadd);
+		c->nch++;
+		had += s->nelems;
+		total += s->nelems - x->ndel + x->nadd;
+		/* A hash set keeps its size: one that no longer fits (or
+		 * would get a smaller one) is made again, the whole way. */
+		if (plan_hash_size(s->nelems - x->ndel + x->nadd) != s->size)
+			return false;
+	}
+	/* Some set of the group must be in the plan (an unused group is
+	 * not worth the trouble), and the list must stay a bulk list so
+	 * that its position is known next time. */
+	return had > 0 && total >= BULK_MIN &&
+	       had - m->nwin_old + m->nwin_new == total;
+}
+
+void mdelta_patch_apply(const struct fw_mdelta *m, struct fw_set_patch *c)
+{
+	for (size_t i = 0; i < c->nch; i++) {
+		struct fw_elem_change *x = &c->ch[i];
+		struct fw_pset *s = (struct fw_pset *)x->set;
+
+		mdelta_elems(m, s->key == FW_KEY_IPV6 ? 6 : 4, &s->elems,
+			     &s->nelems, true);
+		for (size_t j = 0; j < x->ndel; j++)
+			plan_set_sum_elem(s, &x->del[j], false);
+		for (size_t j = 0; j < x->nadd; j++)
+			plan_set_sum_elem(s, &x->add[j], true);
+	}
+}
+
+size_t mdelta_patch_sends(const struct fw_set_patch *c,
+			  struct fw_elem_change *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nch; i++)
+		if (c->ch[i].ndel || c->ch[i].nadd)
+			v[n++] = c->ch[i];
+	return n;
+}
+
 void mdelta_shift_spans(struct fw_policy *old, const struct fw_mdelta *m)
 {
 	size_t at = m->group->span_open;

@@ -60,6 +60,29 @@ void mdelta_free(struct fw_mdelta *m);
 bool mdelta_elems(const struct fw_mdelta *m, int family, struct fw_elem **v,
 		  size_t *n, bool apply);
 
+/* The set element changes that a delta makes to a plan. */
+struct fw_set_patch {
+	struct fw_elem_change ch[2]; /* one per set of the group */
+	size_t nch;
+};
+
+/*
+ * Whether delta m (of plan's policy) changes the elements of its group's
+ * named sets and nothing else in plan (then *c lists those changes;
+ * release with mdelta_patch_free either way): the group is held only as
+ * sets of single addresses, which neither appear nor vanish nor change
+ * their size, and its list stays a bulk list. The plan is not changed.
+ */
+bool mdelta_patch(struct fw_plan *plan, const struct fw_mdelta *m,
+		  struct fw_set_patch *c);
+/* The changes to send: those of *c that are not empty (at most 2). */
+size_t mdelta_patch_sends(const struct fw_set_patch *c,
+			  struct fw_elem_change *v);
+/* Makes the changes to the plan's sets (elements and digest sums): the
+ * plan is then the new text's, as plan_build would make it. */
+void mdelta_patch_apply(const struct fw_mdelta *m, struct fw_set_patch *c);
+void mdelta_patch_free(struct fw_set_patch *c);
+
 /* The old policy's list positions, moved to where they are in the new
  * text. */
 void mdelta_shift_spans(struct fw_policy *old, const struct fw_mdelta *m);

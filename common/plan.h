@@ -219,6 +219,13 @@ struct fw_plan {
 	bool slim; /* the sets' elements were let go (plan_slim) */
 };
 
+/* Elements to take out of and put into one named set of a plan. */
+struct fw_elem_change {
+	const struct fw_pset *set;
+	const struct fw_elem *del, *add;
+	size_t ndel, nadd;
+};
+
 /*
  * How to plan. A chain with at least map_min rules that a map can hold
  * (tcp and/or udp with destination ports, sources given as addresses or

@@ -48,13 +48,6 @@ int nl_apply_delta(struct fw_nl *nl, const struct fw_plan *plan,
 		   struct fw_diags *d);
 
 /* The ruleset generation (NFT_MSG_GETGEN). -1 with errno. */
-/* Elements to take out of and put into one named set of a plan. */
-struct fw_elem_change {
-	const struct fw_pset *set;
-	const struct fw_elem *del, *add;
-	size_t ndel, nadd;
-};
-
 /*
  * Only element changes of named sets of plan, v[0..n), in one batch that
  * the kernel refuses if the generation moved from genid. 0 done, 1 when

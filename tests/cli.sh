@@ -120,5 +120,5 @@ PY
 	check "apply to an older fwd: it got the file as written" \
 		cmp -s "$T_TMP/old.got" "$G/spec-db.json"
 	kill "$OLD" 2>/dev/null
-	wait "$OLD" 2>/dev/null
+	wait "$OLD" 2>/dev/null || : # a killed stand-in is not a failure
 fi

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "memdelta.h"
+#include "plan.h"
 #include "policy.h"
 #include "t.h"
 #include "util.h"
@@ -311,8 +312,149 @@ static void test_large(void)
 	buf_free(&n);
 }
 
+/*
+ * The plan of old, patched by the delta to new, against the plan of new
+ * made whole: 0 no delta, 1 patched and the same (digest and elements), 2
+ * the patch refused, -1 wrong.
+ */
+static int plan_ok(const char *old, const char *new)
+{
+	struct fw_policy *po = parse(old), *pn = parse(new);
+	struct fw_plan *a = po ? plan_build(po, "t", NULL) : NULL;
+	struct fw_plan *b = pn ? plan_build(pn, "t", NULL) : NULL;
+	struct fw_mdelta m;
+	struct fw_set_patch c;
+	char da[65], db[65];
+	int r = 0;
+
+	if (!a)
+		r = -1;
+	else if (mdelta_find(po, old, strlen(old), new, strlen(new), &m) == 1) {
+		if (!mdelta_patch(a, &m, &c)) {
+			r = 2;
+		} else {
+			mdelta_patch_apply(&m, &c);
+			plan_digest(a, da);
+			r = b ? 1 : -1;
+			if (b) {
+				plan_digest(b, db);
+				r = strcmp(da, db) ? -1 : 1;
+			}
+			for (size_t i = 0; r == 1 && i < a->nsets; i++)
+				r = a->sets[i].nelems == b->sets[i].nelems &&
+						    !memcmp(a->sets[i].elems,
+							    b->sets[i].elems,
+							    a->sets[i].nelems *
+								    sizeof(struct fw_elem))
+					    ? 1
+					    : -1;
+		}
+		mdelta_patch_free(&c);
+		mdelta_free(&m);
+	}
+	plan_free(a);
+	plan_free(b);
+	policy_free(po);
+	policy_free(pn);
+	return r;
+}
+
+/* One policy text, its rules given, the group allow of n members. */
+static char *doc_rules(int n, const char *extra, const char *groups,
+		       const char *rules)
+{
+	struct fw_buf b = {0};
+
+	buf_printf(&b, "{\"version\": 1, \"groups\": {\"allow\": [");
+	for (int i = 0; i < n; i++) {
+		char *a = addr_of(i);
+
+		buf_printf(&b, "\"%s\", ", a);
+		free(a);
+	}
+	buf_printf(&b, "%s\"2001:db8::1\"]%s},\n \"input\": {\"rules\": [%s]}}",
+		   extra, groups, rules);
+	return b.s;
+}
+
+/* Member changes patched into the plan give the plan of the new text --
+ * or are refused where the group is held another way. */
+static void test_plans(void)
+{
+	static const struct {
+		const char *what, *groups, *rules;
+		bool patched;
+	} docs[] = {
+		{"a group held as sets", "",
+		 "{\"name\": \"w\", \"proto\": \"tcp\", \"port\": 80, "
+		 "\"from\": \"allow\"}, {\"name\": \"v\", \"proto\": \"udp\", "
+		 "\"port\": 53, \"to\": \"allow\"}",
+		 true},
+		{"a group a rule holds inline", "",
+		 "{\"name\": \"w\", \"proto\": \"tcp\", \"port\": 80, "
+		 "\"from\": [\"allow\", \"192.0.2.1\"]}",
+		 false},
+		{"a group in another group", ", \"big\": [\"allow\", \"192.0.2.1\"]",
+		 "{\"name\": \"w\", \"proto\": \"tcp\", \"port\": 80, "
+		 "\"from\": \"big\"}",
+		 false},
+	};
+	unsigned x = 99;
+
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+		char *old = doc_rules(1000, "", docs[d].groups, docs[d].rules);
+		size_t patched = 0, refused = 0, wrong = 0;
+
+		for (int it = 0; it < 200; it++) {
+			char *a, *b, *from, *to, *new;
+
+			x = x * 1103515245 + 12345;
+			a = addr_of((int)((x >> 8) % 1000));
+			x = x * 1103515245 + 12345;
+			b = (x >> 20) % 4 ? addr_of((int)((x >> 8) % 5000))
+					  : xasprintf("2001:db8::%x",
+						      (x >> 8) % 5000);
+			from = xasprintf("\"%s\"", a);
+			to = (x >> 24) % 3 ? xasprintf("\"%s\"", b)
+					   : xasprintf("\"%s\", \"%s\"", a, b);
+			new = edit(old, from, to);
+			switch (plan_ok(old, new)) {
+			case 1:
+				patched++;
+				break;
+			case 2:
+				refused++;
+				break;
+			case -1:
+				wrong++;
+			}
+			free(new);
+			free(from);
+			free(to);
+			free(a);
+			free(b);
+		}
+		T_OK(wrong == 0 && (docs[d].patched ? patched > 120
+						     : patched == 0),
+		     "memdelta: %s: %zu patched, %zu refused, %zu wrong",
+		     docs[d].what, patched, refused, wrong);
+		free(old);
+	}
+	/* 1,024 members and more get a size: 1,023 -> 1,024 changes it. */
+	{
+		char *old = doc_rules(1023, "", "", docs[0].rules);
+		char *new = doc_rules(1023, "\"10.99.0.1\", ", "", docs[0].rules);
+
+		T_OK(plan_ok(old, new) == 2,
+		     "memdelta: a set that would get a size is made whole");
+		free(old);
+		free(new);
+	}
+}
+
 int main(void)
 {
+	test_plans();
 	test_large();
 	test_edits();
 	test_random();
