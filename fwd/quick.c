@@ -86,7 +86,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct fw_state_stage st;
 	struct hasher hash = {0};
 	size_t nsend;
-	int e;
+	bool staged = false;
+	int e = 0;
 	struct fw_diags diags;
 	int r = 0;
 
@@ -100,6 +101,9 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	diags_init(&diags);
 	if (!mdelta_patch(a->plan, &m, &c))
 		goto out;
+	/* The disk starts on the text while the kernel gets the change. */
+	staged = state_stage(d->cfg.statedir, doc, len, &st) == 0;
+	e = errno;
 	/* Nothing to send (members moved within the list): the kernel
 	 * must hold the plan still, as for the same text. */
 	nsend = mdelta_patch_sends(&c, send);
@@ -113,15 +117,15 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	free(a->doc);
 	a->doc = doc;
 	a->len = len;
-	a->saved = state_stage(d->cfg.statedir, doc, len, &st) == 0;
-	e = errno;
 	hash_done(&hash);
 	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
 	state_meta_stamp(&a->meta, by, time(NULL));
-	if (a->saved) {
+	a->saved = false;
+	if (staged) {
 		a->saved = state_commit_staged(d->cfg.statedir, &st,
 					       &a->meta) == 0;
 		e = errno;
+		staged = false;
 	}
 	errno = e;
 	if (!a->saved)
@@ -139,6 +143,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 out:
 	if (hash.started)
 		hash_done(&hash); /* before doc goes elsewhere */
+	if (staged)
+		state_stage_drop(&st);
 	if (diags.n)
 		log_warn("the kernel refused the changed elements (%s); "
 			 "applying the whole policy", diags.v[0].msg);

@@ -305,6 +305,14 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 	return rc;
 }
 
+void state_stage_drop(struct fw_state_stage *st)
+{
+	unlink(st->tmp);
+	free(st->tmp);
+	free(st->path);
+	st->tmp = st->path = NULL;
+}
+
 int state_commit(const char *dir, const char *doc, size_t len,
 		 const struct fw_state_meta *meta)
 {

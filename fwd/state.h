@@ -71,6 +71,8 @@ int state_stage(const char *dir, const char *doc, size_t len,
 		struct fw_state_stage *st);
 int state_commit_staged(const char *dir, struct fw_state_stage *st,
 			const struct fw_state_meta *meta);
+/* Removes a staged text that is not to be committed after all. */
+void state_stage_drop(struct fw_state_stage *st);
 
 /*
  * Loads which ("active" or "previous"): *doc is malloc'ed and

@@ -146,6 +146,50 @@ static void test_commits(void)
 	     "stale metadata: hash of the real bytes, applied_at/by unknown");
 }
 
+/* The two steps of a commit, and what each failure leaves. */
+static void test_staged(void)
+{
+	static const char a[] = "{\"a\": 1}", b[] = "{\"b\": 2}";
+	struct fw_state_stage st;
+	struct fw_state_meta m;
+	char path[512], missing[300];
+
+	commit(a, sizeof(a) - 1, "one");
+	T_OK(state_stage(dir, b, sizeof(b) - 1, &st) == 0 &&
+		     load_is("active", a, sizeof(a) - 1, "one"),
+	     "staged: the active text stays until the commit");
+	state_meta_make(&m, b, sizeof(b) - 1, "two", 1714564800);
+	T_OK(state_commit_staged(dir, &st, &m) == 0 &&
+		     load_is("active", b, sizeof(b) - 1, "two") &&
+		     load_is("previous", a, sizeof(a) - 1, "one") &&
+		     stray_files() == 0,
+	     "staged: committed, the old one previous, nothing left over");
+
+	T_OK(state_stage(dir, a, sizeof(a) - 1, &st) == 0 &&
+		     (state_stage_drop(&st), stray_files() == 0) &&
+		     load_is("active", b, sizeof(b) - 1, "two"),
+	     "staged: a dropped stage leaves nothing, the active text as it "
+	     "was");
+	snprintf(missing, sizeof(missing), "%s/no/such/dir", dir);
+	T_OK(state_stage(missing, a, sizeof(a) - 1, &st) == -1 &&
+		     errno == ENOENT,
+	     "staged: a directory that is not there fails the stage (ENOENT)");
+
+	/* Something in the way of the rotation (a directory where the
+	 * metadata was): the commit fails, the active text stays, and the
+	 * staged files go. */
+	snprintf(path, sizeof(path), "%s/active.meta.json", dir);
+	unlink(path);
+	mkdir(path, 0700);
+	state_meta_make(&m, a, sizeof(a) - 1, "three", 1714564800);
+	T_OK(state_stage(dir, a, sizeof(a) - 1, &st) == 0 &&
+		     state_commit_staged(dir, &st, &m) == -1 &&
+		     load_is("active", b, sizeof(b) - 1, ""),
+	     "staged: a failed commit leaves the active text as it was");
+	rmdir(path);
+	T_OK(stray_files() == 0, "staged: no temporary files left behind");
+}
+
 static void test_pending(void)
 {
 	struct fw_pending p = { .deadline = 1714564890 }, q;
@@ -210,6 +254,7 @@ int main(void)
 	base = xstrdup(dir);
 	test_init();
 	test_commits();
+	test_staged();
 	test_pending();
 	test_time();
 	snprintf(dir, sizeof(dir), "%s", base);
