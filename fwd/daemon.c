@@ -252,6 +252,14 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 {
 	bool same_doc = d->active && d->active->len == r->len &&
 			!strcmp(d->active->meta.sha256, r->meta.sha256);
+	/* The policy fwd starts with is saved already: saving it again
+	 * would make it the previous one too, and a rollback a no-op. The
+	 * same text again is saved only if saving it failed before. */
+	bool save = !(flags & (FW_NL_DRY_RUN | FW_APPLY_SAVED)) &&
+		    !(same_doc && d->active->saved);
+	struct fw_state_stage st;
+	bool staged = false;
+	int e = 0;
 
 	/* Group members are planned and checked (guard): let them go before
 	 * the batch is built. */
@@ -259,12 +267,19 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
 	res->kernel = !kernel_current(d, r);
 	d->interleaved = false;
+	/* The disk writes the text while the kernel works on the batch. */
+	if (save) {
+		staged = state_stage(d->cfg.statedir, r->doc, r->len, &st) == 0;
+		e = errno;
+	}
 	if (res->kernel &&
 	    kernel_apply(d, r->plan,
 			 d->genid_known && d->active && !d->active->plan->slim
 				 ? d->active->plan
 				 : NULL,
 			 flags & FW_NL_DRY_RUN, diags) < 0) {
+		if (staged)
+			state_stage_drop(&st);
 		daemon_ready_free(r);
 		d->apply_failed++;
 		return -1;
@@ -275,18 +290,18 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	}
 	d->apply_ok++;
 	d->last_apply = time(NULL);
-	/* The policy fwd starts with is saved already: saving it again
-	 * would make it the previous one too, and a rollback a no-op. The
-	 * same text again is saved only if saving it failed before. */
 	if (same_doc)
 		r->meta = d->active->meta; /* applied_at stays the first one */
-	r->saved = (flags & FW_APPLY_SAVED) || (same_doc && d->active->saved);
+	r->saved = !save;
+	if (staged) {
+		r->saved = state_commit_staged(d->cfg.statedir, &st,
+					       &r->meta) == 0;
+		e = errno;
+	}
 	if (!r->saved) {
-		if (state_commit(d->cfg.statedir, r->doc, r->len, &r->meta) < 0)
-			log_warn_errno("cannot save the policy in %s",
-				       d->cfg.statedir);
-		else
-			r->saved = true;
+		errno = e;
+		log_warn_errno("cannot save the policy in %s",
+			       d->cfg.statedir);
 	}
 	daemon_ready_free(d->active);
 	d->active = r;
