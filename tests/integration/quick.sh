@@ -139,6 +139,12 @@ same "$?" 0 "rollback after a quick apply"
 holds "$T_TMP/a.json" "rollback: the kernel holds a again"
 check "rollback: the saved text is a" cmp -s "$T_TMP/a.json" "$T_TMP/fw/state/active.json"
 
+# Another process commits meanwhile (the kernel's generation moves): the
+# quick way's transaction is refused, and fwd goes the whole way.
+nsx srv nft add table inet other
+nsx srv nft delete table inet other
+apply_way "$T_TMP/c.json" whole "c after another process's commits"
+
 # After a quick apply, a restarted fwd adopts the table as it is.
 apply_way "$T_TMP/b.json" quick "b (before a restart)"
 kill "$FWD_PID"
