@@ -759,40 +759,55 @@ struct fw_plan *plan_build_opts(const struct fw_policy *p, const char *table,
 /* Planner version: bump when the same policy would plan differently. */
 #define PLAN_DIGEST_VERSION "fwd-plan-3"
 
-static void h_u32(struct fw_sha256 *c, uint32_t v)
+/*
+ * The digest's bytes gather in a buffer and reach SHA-256 4 KiB at a
+ * time: a plan is hashed a few bytes at a time, tens of thousands of
+ * times, and a call into the hash for each cost more than the hashing.
+ */
+struct hsink {
+	struct fw_sha256 c;
+	size_t n;
+	uint8_t b[4096];
+};
+
+static void hs_put(struct hsink *h, const void *p, size_t n)
 {
-	sha256_update(c, &v, sizeof(v));
+	if (n > sizeof(h->b) - h->n) {
+		sha256_update(&h->c, h->b, h->n);
+		h->n = 0;
+		if (n > sizeof(h->b)) {
+			sha256_update(&h->c, p, n);
+			return;
+		}
+	}
+	memcpy(h->b + h->n, p, n);
+	h->n += n;
 }
 
-static void h_str(struct fw_sha256 *c, const char *s)
+static void h_u32(struct hsink *c, uint32_t v)
+{
+	hs_put(c, &v, sizeof(v));
+}
+
+static void h_str(struct hsink *c, const char *s)
 {
 	size_t n = s ? strlen(s) + 1 : 0;
 
 	h_u32(c, (uint32_t)n);
-	sha256_update(c, s ? s : "", n);
+	hs_put(c, s ? s : "", n);
 }
 
-static void h_elems(struct fw_sha256 *c, const struct fw_elem *v, size_t n,
+static void h_elems(struct hsink *c, const struct fw_elem *v, size_t n,
 		    size_t keylen)
 {
-	uint8_t buf[4096];
-	size_t k = 0;
-
 	h_u32(c, (uint32_t)n);
-	/* The same bytes as one update per key, in big strides. */
 	for (size_t i = 0; i < n; i++) {
-		if (k + 2 * keylen > sizeof(buf)) {
-			sha256_update(c, buf, k);
-			k = 0;
-		}
-		memcpy(buf + k, v[i].lo, keylen);
-		memcpy(buf + k + keylen, v[i].hi, keylen);
-		k += 2 * keylen;
+		hs_put(c, v[i].lo, keylen);
+		hs_put(c, v[i].hi, keylen);
 	}
-	sha256_update(c, buf, k);
 }
 
-static void h_rule(struct fw_sha256 *c, const struct fw_prule *r)
+static void h_rule(struct hsink *c, const struct fw_prule *r)
 {
 	h_u32(c, (uint32_t)r->nm);
 	for (size_t i = 0; i < r->nm; i++) {
@@ -824,10 +839,11 @@ static void h_rule(struct fw_sha256 *c, const struct fw_prule *r)
 
 void plan_digest(const struct fw_plan *p, char hex[65])
 {
-	struct fw_sha256 c;
+	struct hsink c;
 	uint8_t d[FW_SHA256_LEN];
 
-	sha256_init(&c);
+	sha256_init(&c.c);
+	c.n = 0;
 	h_str(&c, PLAN_DIGEST_VERSION);
 	h_str(&c, p->table);
 	h_u32(&c, (uint32_t)p->ncounters);
@@ -843,7 +859,7 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 		h_u32(&c, (uint32_t)s->key << 1 | s->interval);
 		h_u32(&c, s->size);
 		h_u32(&c, (uint32_t)s->nelems);
-		sha256_update(&c, s->sum, sizeof(s->sum));
+		hs_put(&c, s->sum, sizeof(s->sum));
 	}
 	h_u32(&c, (uint32_t)p->nmaps);
 	for (size_t i = 0; i < p->nmaps; i++) {
@@ -857,8 +873,8 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 		for (size_t j = 0; j < m->nelems; j++) {
 			const struct fw_pmelem *x = &m->elems[j];
 
-			sha256_update(&c, x->addr.lo, alen);
-			sha256_update(&c, x->addr.hi, alen);
+			hs_put(&c, x->addr.lo, alen);
+			hs_put(&c, x->addr.hi, alen);
 			h_u32(&c, (uint32_t)x->proto << 24 | x->verdict);
 			h_u32(&c, (uint32_t)x->plo << 16 | x->phi);
 			h_str(&c, x->target);
@@ -877,6 +893,7 @@ void plan_digest(const struct fw_plan *p, char hex[65])
 		for (size_t j = 0; j < ch->nrules; j++)
 			h_rule(&c, &ch->rules[j]);
 	}
-	sha256_final(&c, d);
+	sha256_update(&c.c, c.b, c.n);
+	sha256_final(&c.c, d);
 	sha256_hex(d, hex);
 }
