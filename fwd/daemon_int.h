@@ -53,6 +53,16 @@ struct fw_daemon {
 	uint32_t tamper_pid;
 	bool interleaved; /* another commit came next to ours: recheck */
 	char tamper_comm[32];
+	/*
+	 * The last SSH session the lockout guard let through, and for which
+	 * active policy (its sha256): a quick apply that changes neither
+	 * end's membership keeps the guard's verdict.
+	 */
+	struct fw_guard_seen {
+		char policy[FW_SHA256_HEX_LEN]; /* "" when none */
+		char client[64], server[64];
+		unsigned port;
+	} guard_seen;
 };
 
 /* An active policy text longer than this, or whose plan is slim, is not
@@ -122,10 +132,12 @@ void daemon_activated(struct fw_daemon *d, bool kernel, bool settled);
  * is the same text, or differs from it only in the members of a group
  * that the plan holds as sets, becomes active with only those elements
  * sent. 1 done (res filled, doc taken), 0 not such a change (nothing
- * done: apply doc the whole way).
+ * done: apply doc the whole way). keep, if not NULL, names addresses
+ * whose membership must not change (the ends of an SSH session whose
+ * guard verdict is kept); NULL entries are skipped.
  */
 int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
-		struct apply_result *res);
+		const char *const keep[2], struct apply_result *res);
 
 /* Goes back to the previous policy (or to none). -1 with diagnostics. */
 int daemon_rollback(struct fw_daemon *d, const char *by,

@@ -76,8 +76,31 @@ static int same_text(struct fw_daemon *d, char *doc,
 	return 1;
 }
 
+/* Whether the delta adds or removes any of the addresses in keep. */
+static bool touches(const struct fw_mdelta *m, const char *const keep[2])
+{
+	for (int i = 0; keep && i < 2; i++) {
+		struct fw_addr_range r;
+		char *err = NULL;
+
+		if (!keep[i])
+			continue;
+		if (addr_parse(keep[i], &r, &err) < 0) {
+			free(err);
+			return true; /* unknown: assume it does */
+		}
+		for (size_t j = 0; j < m->ndel; j++)
+			if (!addr_cmp(&m->del[j], &r))
+				return true;
+		for (size_t j = 0; j < m->nadd; j++)
+			if (!addr_cmp(&m->add[j], &r))
+				return true;
+	}
+	return false;
+}
+
 int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
-		struct apply_result *res)
+		const char *const keep[2], struct apply_result *res)
 {
 	struct fw_ready *a = d->active;
 	struct fw_mdelta m;
@@ -97,6 +120,10 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		return same_text(d, doc, res);
 	if (mdelta_find(a->policy, a->doc, a->len, doc, len, &m) != 1)
 		return 0;
+	if (touches(&m, keep)) {
+		mdelta_free(&m);
+		return 0;
+	}
 	hash_start(&hash, doc, len);
 	diags_init(&diags);
 	if (!mdelta_patch(a->plan, &m, &c))

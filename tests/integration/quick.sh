@@ -46,6 +46,7 @@ policy() { # MEMBERS PORT INLINE-MEMBERS
  "groups": {"allow": [$1],
   "inl": [$3]},
  "input": {"default": "drop", "rules": [
+  {"name": "ssh", "proto": "tcp", "port": 22, "from": "192.0.2.2"},
   {"name": "web", "proto": "tcp", "port": ${2:-8080}, "from": "allow"},
   {"name": "mixed", "proto": "tcp", "port": 8081, "from": ["inl", "10.30.9.9"]}
  ]}}
@@ -144,6 +145,25 @@ check "rollback: the saved text is a" cmp -s "$T_TMP/a.json" "$T_TMP/fw/state/ac
 nsx srv nft add table inet other
 nsx srv nft delete table inet other
 apply_way "$T_TMP/c.json" whole "c after another process's commits"
+
+# Inside an SSH session: the lockout guard's verdict for the session,
+# given under the whole policy, holds for member changes that leave the
+# session's ends alone -- those go the quick way; one that adds the
+# client's own address goes the whole way, through the guard.
+SSH_CONNECTION="192.0.2.2 50000 192.0.2.1 22"
+export SSH_CONNECTION
+apply_way "$T_TMP/a.json" whole "ssh: a (the guard runs)"
+apply_way "$T_TMP/b.json" quick "ssh: b (the same session)"
+policy "$(members 600 '"10.99.0.9", "192.0.2.2", ')" 8080 "$INL" >"$T_TMP/g.json"
+apply_way "$T_TMP/g.json" whole "ssh: the client's own address added"
+SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22"
+"$FWCTL" apply "$T_TMP/b.json" >"$T_TMP/out" 2>&1
+same "$?" 1 "ssh: another client, which the policy shuts out: refused"
+grep -q 'refusing to apply: your SSH session from 192.0.2.7' "$T_TMP/out" &&
+	ok "ssh: the refusal names the session" ||
+	{ not_ok "ssh: the refusal names the session"; sed 's/^/# /' "$T_TMP/out"; }
+unset SSH_CONNECTION
+apply_way "$T_TMP/a.json" whole "a (no session; it takes the client out again)"
 
 # After a quick apply, a restarted fwd adopts the table as it is.
 apply_way "$T_TMP/b.json" quick "b (before a restart)"
