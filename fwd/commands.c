@@ -5,6 +5,7 @@
  * state and the kernel's counters. No I/O besides the netlink reads.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,16 @@ static void add_summary(cJSON *reply, const struct fw_daemon *d)
 	cJSON_AddStringToObject(reply, "applied_by", a->meta.applied_by);
 }
 
+/* An IPv4-mapped IPv6 address (::ffff:192.0.2.2, as some SSH servers
+ * report IPv4 clients) as the IPv4 address the packets carry. */
+static void unmap(char *s, size_t n)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) == 1 && IN6_IS_ADDR_V4MAPPED(&a))
+		inet_ntop(AF_INET, &a.s6_addr[12], s, (socklen_t)n);
+}
+
 /* The request's SSH session: 1 (in *g), 0 none, -1 malformed. */
 static int ssh_of(const cJSON *req, struct fw_guard_seen *g)
 {
@@ -112,6 +123,8 @@ static int ssh_of(const cJSON *req, struct fw_guard_seen *g)
 		snprintf(g->server, sizeof(g->server), "%s",
 			 server->valuestring);
 	g->port = (unsigned)port->valueint;
+	unmap(g->client, sizeof(g->client));
+	unmap(g->server, sizeof(g->server));
 	return 1;
 }
 

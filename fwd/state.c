@@ -5,6 +5,7 @@
  * never parses a policy and never decides when to commit or roll back.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 int state_init(const char *dir)
 {
 	struct stat st;
+	struct dirent *e;
+	DIR *d;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -1;
@@ -32,6 +35,22 @@ int state_init(const char *dir)
 		errno = ENOTDIR;
 		return -1;
 	}
+	/* What an fwd killed in the middle of a save left: staged texts and
+	 * second names, never read. */
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (strstr(e->d_name, ".tmp.") ||
+		    (n > 5 && !strcmp(e->d_name + n - 5, ".link"))) {
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+
+			unlink(path);
+			free(path);
+		}
+	}
+	if (d)
+		closedir(d);
 	return 0;
 }
 
@@ -195,61 +214,72 @@ int state_load(const char *dir, const char *which, char **doc, size_t *len,
  * same file (the new active file is written beside it, then renamed over
  * it): the active file exists at every moment, and nothing is copied.
  */
-static int link_as(const char *dir, const char *from, const char *to,
-		   const char *ext)
+/*
+ * dir/previous<ext>.link: a second name of active<ext> (a copy where the
+ * file system has no hard links). 1 made, 0 there is no active<ext>, or
+ * -1/errno.
+ */
+static int prev_stage(const char *dir, const char *ext)
 {
-	char *src = state_path(dir, from, ext);
-	char *tmp = xasprintf("%s/%s%s.link", dir, to, ext);
-	char *dst = state_path(dir, to, ext);
-	int rc, e;
+	char *src = state_path(dir, "active", ext);
+	char *tmp = xasprintf("%s/previous%s.link", dir, ext);
+	char *text;
+	size_t len;
+	int rc = 1, e = 0;
 
 	unlink(tmp);
-	rc = link(src, tmp);
-	if (rc == 0)
-		rc = rename(tmp, dst);
-	e = errno; /* the caller tells ENOENT from a failing link() */
-	/* Also when dst was that file already: rename then does nothing. */
-	unlink(tmp);
+	if (link(src, tmp) < 0) {
+		e = errno;
+		rc = e == ENOENT ? 0 : -1;
+		if (rc < 0 && (text = file_read(src, &len)) != NULL) {
+			rc = file_write_atomic(tmp, text, len, STATE_MODE) == 0
+				     ? 1
+				     : -1;
+			e = errno;
+			free(text);
+		} else if (rc < 0) {
+			e = errno;
+			rc = e == ENOENT ? 0 : -1;
+		}
+	}
 	free(src);
 	free(tmp);
-	free(dst);
 	errno = e;
 	return rc;
 }
 
-/* dir/<from><ext> copied to dir/<to><ext> (for file systems without hard
- * links); 0, or -1/errno (ENOENT: no such file). */
-static int copy_as(const char *dir, const char *from, const char *to,
-		   const char *ext)
-{
-	char *src = state_path(dir, from, ext), *dst = state_path(dir, to, ext);
-	size_t len;
-	char *text = file_read(src, &len);
-	int rc = text ? file_write_atomic(dst, text, len, STATE_MODE) : -1;
-	int e = errno;
-
-	free(text);
-	free(src);
-	free(dst);
-	errno = e;
-	return rc;
-}
-
-/* previous := active (document, then metadata); nothing if no active. */
+/*
+ * previous := active, text and metadata; nothing if there is no active
+ * one. Both second names are made before either replaces anything, so
+ * that a failure leaves the previous pair as it was.
+ */
 static int state_rotate(const char *dir)
 {
 	static const char *const exts[] = {".json", ".meta.json"};
+	int have[2] = {0, 0}, rc = 0, e = 0;
+	char *link[2], *dst[2];
 
 	for (size_t i = 0; i < 2; i++) {
-		if (link_as(dir, "active", "previous", exts[i]) == 0)
-			continue;
-		if (errno == ENOENT)
-			return 0; /* no active policy (or meta) yet */
-		if (copy_as(dir, "active", "previous", exts[i]) < 0 &&
-		    errno != ENOENT)
-			return -1;
+		link[i] = xasprintf("%s/previous%s.link", dir, exts[i]);
+		dst[i] = state_path(dir, "previous", exts[i]);
 	}
-	return 0;
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		if ((have[i] = prev_stage(dir, exts[i])) < 0) {
+			rc = -1;
+			e = errno;
+		}
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		if (have[i] > 0 && rename(link[i], dst[i]) < 0) {
+			rc = -1;
+			e = errno;
+		}
+	for (size_t i = 0; i < 2; i++) {
+		unlink(link[i]); /* if still there */
+		free(link[i]);
+		free(dst[i]);
+	}
+	errno = e;
+	return rc;
 }
 
 int state_stage(const char *dir, const char *doc, size_t len,

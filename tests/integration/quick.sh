@@ -162,6 +162,10 @@ same "$?" 1 "ssh: another client, which the policy shuts out: refused"
 grep -q 'refusing to apply: your SSH session from 192.0.2.7' "$T_TMP/out" &&
 	ok "ssh: the refusal names the session" ||
 	{ not_ok "ssh: the refusal names the session"; sed 's/^/# /' "$T_TMP/out"; }
+# The same client as an SSH server may report it, IPv4-mapped.
+SSH_CONNECTION="::ffff:192.0.2.7 50000 ::ffff:192.0.2.1 22"
+"$FWCTL" apply "$T_TMP/b.json" >"$T_TMP/out" 2>&1
+same "$?" 1 "ssh: that client IPv4-mapped: refused as well"
 unset SSH_CONNECTION
 apply_way "$T_TMP/a.json" whole "a (no session; it takes the client out again)"
 

@@ -186,8 +186,19 @@ static void test_staged(void)
 		     state_commit_staged(dir, &st, &m) == -1 &&
 		     load_is("active", b, sizeof(b) - 1, ""),
 	     "staged: a failed commit leaves the active text as it was");
+	T_OK(load_is("previous", a, sizeof(a) - 1, "one"),
+	     "staged: ... and the previous one");
 	rmdir(path);
 	T_OK(stray_files() == 0, "staged: no temporary files left behind");
+
+	/* What a killed fwd left in the middle of a save goes at start. */
+	snprintf(path, sizeof(path), "%s/active.json.tmp.99999", dir);
+	file_write_atomic(path, a, sizeof(a) - 1, 0600);
+	snprintf(path, sizeof(path), "%s/previous.json.link", dir);
+	file_write_atomic(path, a, sizeof(a) - 1, 0600);
+	T_OK(stray_files() == 2 && state_init(dir) == 0 && stray_files() == 0 &&
+		     load_is("active", b, sizeof(b) - 1, ""),
+	     "init: staged texts and second names a crash left are removed");
 }
 
 static void test_pending(void)
