@@ -66,6 +66,19 @@ alt() {
 	say "$_work | $_label | $_w | $_c"
 }
 na() { echo "$1|$2|n/a|n/a" >>"$TABLE"; }
+# phases WORK FILE: where fwd's time went when it applied FILE (medians of
+# the phases its log line gives: read, plan, kernel, save), as a row.
+phases() {
+	_sha=$(sha256sum <"$2" | cut -d' ' -f1)
+	_p=$(grep "policy $_sha applied" "$B/fw/log" | sed -n 's/.*(read \([0-9.]*\) ms, plan \([0-9.]*\) ms, kernel \([0-9.]*\) ms, save \([0-9.]*\) ms)$/\1 \2 \3 \4/p')
+	_m=""
+	for _c in 1 2 3 4; do
+		_m="$_m $(echo "$_p" | awk -v c=$_c 'NF { print $c }' | sort -g |
+			awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }')"
+	done
+	set -- "$1" $_m
+	note "$1" "fwd's own time, ms: read / plan / kernel / save" "$2 / $3 / $4 / $5"
+}
 # note WORK LABEL VALUE: a row that is a measurement of its own (memory).
 note() { echo "$1|$2|$3|" >>"$TABLE"; }
 
@@ -149,6 +162,7 @@ for sz in $SIZES; do
 	rules_ipt "$sz" >"$B/r$sz.ipt"
 	w="load $sz rules"
 	alt "$w" "fwd (fwctl apply)" "apply $B/empty.json" "tapply $B/r$sz.json"
+	phases "$w" "$B/r$sz.json"
 	alt "$w" "nft -f, fwd's ruleset" "nsx nf nft flush ruleset" \
 		"nsx nf $TM nft -f $B/r$sz.nft"
 	alt "$w" "nft -f, one rule per rule" "nsx nf nft flush ruleset" \
@@ -211,6 +225,7 @@ for sz in $GROUPS_N; do
 	old=$(addrs "$sz" | sed -n 6p)
 	alt "$w" "fwd (fwctl apply, whole file)" "apply $B/g$sz.json" \
 		"tapply $B/g$sz-c.json"
+	phases "$w" "$B/g$sz-c.json"
 	alt "$w" "fwd, the same file again" "apply $B/g$sz.json" \
 		"tapply $B/g$sz.json"
 	# What the disk flush that saves the text costs: fwd again, its

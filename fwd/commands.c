@@ -299,11 +299,14 @@ static void applied(struct fw_daemon *d, const struct fw_peer *peer,
 				dry_run ? "" : d->active->meta.sha256);
 	add_deadline(reply, d);
 	if (!dry_run)
-		log_info("policy %s applied by %s: %s%s%s",
+		log_info("policy %s applied by %s: %s%s%s (read %.2f ms, plan "
+			 "%.2f ms, kernel %.2f ms, save %.2f ms)",
 			 d->active->meta.sha256, peer->name,
 			 res->changed ? "changed" : "unchanged",
 			 res->kernel ? "" : " (kernel already current)",
-			 confirm ? " (awaiting confirmation)" : "");
+			 confirm ? " (awaiting confirmation)" : "",
+			 res->ms[FW_PH_READ], res->ms[FW_PH_PLAN],
+			 res->ms[FW_PH_KERNEL], res->ms[FW_PH_SAVE]);
 }
 
 static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
@@ -312,7 +315,7 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	struct fw_daemon *d = ctx;
 	char *doc;
 	size_t len;
-	struct apply_result res;
+	struct apply_result res = {0};
 	struct fw_diags diags;
 	struct fw_ready *r;
 	bool dry_run, force;

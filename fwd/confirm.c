@@ -89,7 +89,7 @@ int daemon_rollback(struct fw_daemon *d, const char *by,
 		    struct fw_diags *diags)
 {
 	struct fw_state_meta meta;
-	struct apply_result res;
+	struct apply_result res = {0};
 	struct fw_ready *r;
 	size_t len;
 	char *doc;

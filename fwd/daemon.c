@@ -128,10 +128,12 @@ struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *name,
 				  struct fw_diags *diags)
 {
 	struct fw_ready *r = xcalloc(1, sizeof(*r));
+	double t0 = loop_clock_ms(), t1;
 
 	r->doc = doc;
 	r->len = len;
 	r->policy = policy_parse(name ? name : "policy", r->doc, len, diags);
+	t1 = loop_clock_ms();
 	if (r->policy)
 		r->plan = plan_build(r->policy, d->cfg.table, diags);
 	if (!r->plan) {
@@ -140,6 +142,8 @@ struct fw_ready *daemon_ready_new(const struct fw_daemon *d, const char *name,
 	}
 	plan_digest(r->plan, r->plan_sha);
 	state_meta_make(&r->meta, r->doc, len, by, time(NULL));
+	r->ms_read = t1 - t0;
+	r->ms_plan = loop_clock_ms() - t1;
 	return r;
 }
 
@@ -260,6 +264,7 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	struct fw_state_stage st;
 	bool staged = false;
 	int e = 0;
+	double t;
 
 	/* Group members are planned and checked (guard): let them go before
 	 * the batch is built. */
@@ -267,6 +272,9 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	res->changed = !d->active || strcmp(d->active->plan_sha, r->plan_sha);
 	res->kernel = !kernel_current(d, r);
 	d->interleaved = false;
+	res->ms[FW_PH_READ] = r->ms_read;
+	res->ms[FW_PH_PLAN] = r->ms_plan;
+	t = loop_clock_ms();
 	/* The disk writes the text while the kernel works on the batch. */
 	if (save) {
 		staged = state_stage(d->cfg.statedir, r->doc, r->len, &st) == 0;
@@ -290,6 +298,8 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 	}
 	d->apply_ok++;
 	d->last_apply = time(NULL);
+	res->ms[FW_PH_KERNEL] = loop_clock_ms() - t;
+	t = loop_clock_ms();
 	if (same_doc)
 		r->meta = d->active->meta; /* applied_at stays the first one */
 	r->saved = !save;
@@ -298,6 +308,7 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 					       &r->meta) == 0;
 		e = errno;
 	}
+	res->ms[FW_PH_SAVE] = loop_clock_ms() - t;
 	if (!r->saved) {
 		errno = e;
 		log_warn_errno("cannot save the policy in %s",
@@ -406,7 +417,7 @@ static bool saved_genid(const struct fw_daemon *d, const char *plan_sha,
 static int start_with(struct fw_daemon *d, struct fw_ready *r)
 {
 	struct fw_diags diags;
-	struct apply_result res;
+	struct apply_result res = {0};
 	uint32_t saved, now;
 
 	if (saved_genid(d, r->plan_sha, &saved) &&

@@ -22,6 +22,7 @@
 struct fw_ready {
 	char *doc;
 	size_t len;
+	double ms_read, ms_plan; /* what parsing and planning it took */
 	struct fw_policy *policy;
 	struct fw_plan *plan;
 	char plan_sha[FW_SHA256_HEX_LEN]; /* plan_digest */
@@ -80,9 +81,13 @@ struct fw_daemon {
 /* Free heap memory beyond this goes back to the system after an apply. */
 #define FW_TRIM_MIN (16u << 20)
 
+/* Where an apply's time went, in milliseconds, for its log line. */
+enum fw_phase { FW_PH_READ, FW_PH_PLAN, FW_PH_KERNEL, FW_PH_SAVE, FW_NPH };
+
 struct apply_result {
 	bool changed; /* the ruleset differs from the active one */
 	bool kernel;  /* a transaction was sent */
+	double ms[FW_NPH];
 };
 
 /* Parses and plans a self-contained document (malloc'ed, NUL-terminated

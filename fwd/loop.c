@@ -335,6 +335,14 @@ void loop_stop(struct fw_loop *l)
 	l->stop = true;
 }
 
+double loop_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 uint64_t loop_now_ms(void)
 {
 	struct timespec ts;

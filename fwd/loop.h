@@ -58,5 +58,7 @@ void loop_stop(struct fw_loop *l);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t loop_now_ms(void);
+/* The same clock to the microsecond, for measuring phases. */
+double loop_clock_ms(void);
 
 #endif

@@ -112,12 +112,14 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	bool staged = false;
 	int e = 0;
 	struct fw_diags diags;
+	double t;
 	int r = 0;
 
 	if (!a || !a->saved || !a->doc || a->plan->slim || !d->genid_known)
 		return 0;
 	if (len == a->len && !memcmp(doc, a->doc, len))
 		return same_text(d, doc, res);
+	t = loop_clock_ms();
 	if (mdelta_find(a->policy, a->doc, a->len, doc, len, &m) != 1)
 		return 0;
 	if (touches(&m, keep)) {
@@ -128,6 +130,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	diags_init(&diags);
 	if (!mdelta_patch(a->plan, &m, &c))
 		goto out;
+	res->ms[FW_PH_READ] = loop_clock_ms() - t;
+	t = loop_clock_ms();
 	/* The disk starts on the text while the kernel gets the change. */
 	staged = state_stage(d->cfg.statedir, doc, len, &st) == 0;
 	e = errno;
@@ -138,6 +142,8 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 				  &diags) != 0
 		  : !kernel_holds(d))
 		goto out;
+	res->ms[FW_PH_KERNEL] = loop_clock_ms() - t;
+	t = loop_clock_ms();
 	mdelta_patch_apply(&m, &c);
 	plan_digest(a->plan, a->plan_sha);
 	mdelta_shift_spans(a->policy, &m);
@@ -157,6 +163,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	errno = e;
 	if (!a->saved)
 		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
+	res->ms[FW_PH_SAVE] = loop_clock_ms() - t;
 	res->changed = res->kernel = nsend > 0;
 	d->apply_ok++;
 	d->last_apply = time(NULL);
