@@ -177,14 +177,16 @@ static void remember_genid(struct fw_daemon *d)
 /* True if the kernel holds exactly what we last committed for r. */
 static bool kernel_current(struct fw_daemon *d, const struct fw_ready *r)
 {
+	return d->active && !strcmp(d->active->plan_sha, r->plan_sha) &&
+	       daemon_kernel_holds(d);
+}
+
+bool daemon_kernel_holds(struct fw_daemon *d)
+{
 	uint32_t now;
 
-	if (!d->genid_known || !d->active ||
-	    strcmp(d->active->plan_sha, r->plan_sha))
-		return false;
-	if (nl_genid(d->nl, &now) < 0 || now != d->genid)
-		return false;
-	return nl_table_exists(d->nl, d->cfg.table) == 1;
+	return d->genid_known && nl_genid(d->nl, &now) == 0 &&
+	       now == d->genid && nl_table_exists(d->nl, d->cfg.table) == 1;
 }
 
 static void on_tamper(void *arg, uint32_t pid, const char *comm);

@@ -128,6 +128,9 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 int daemon_kernel(struct fw_daemon *d, const struct fw_plan *plan,
 		  const struct fw_plan *old, const struct fw_elem_change *ch,
 		  size_t nch, unsigned flags, struct fw_diags *diags);
+/* Whether the kernel holds what fwd last committed, still: the
+ * generation it left and its table. */
+bool daemon_kernel_holds(struct fw_daemon *d);
 /* d->active changed (kernel: by a transaction): records the kernel's
  * generation, lets go of memory (unless settled: nothing big came or
  * went), schedules a counter reading. */

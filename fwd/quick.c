@@ -53,20 +53,11 @@ static void hash_done(struct hasher *h)
 	h->started = false;
 }
 
-/* Whether the kernel holds what fwd last committed, still. */
-static bool kernel_holds(struct fw_daemon *d)
-{
-	uint32_t now;
-
-	return nl_genid(d->nl, &now) == 0 && now == d->genid &&
-	       nl_table_exists(d->nl, d->cfg.table) == 1;
-}
-
 /* The same text again: nothing to do if the kernel holds it still. */
 static int same_text(struct fw_daemon *d, char *doc,
 		     struct apply_result *res)
 {
-	if (!kernel_holds(d))
+	if (!daemon_kernel_holds(d))
 		return 0;
 	free(doc);
 	res->changed = res->kernel = false;
@@ -140,7 +131,7 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	nsend = mdelta_patch_sends(&c, send);
 	if (nsend ? daemon_kernel(d, a->plan, NULL, send, nsend, 0,
 				  &diags) != 0
-		  : !kernel_holds(d))
+		  : !daemon_kernel_holds(d))
 		goto out;
 	res->ms[FW_PH_KERNEL] = loop_clock_ms() - t;
 	t = loop_clock_ms();
