@@ -32,6 +32,19 @@ apply_way() {
 		"$3: status names the file's sha256"
 }
 
+# refused FILE PATTERN MESSAGE: applying FILE exits 1 with PATTERN in what
+# fwctl prints.
+refused() {
+	"$FWCTL" apply "$1" >"$T_TMP/out" 2>&1
+	same "$?" 1 "$3: exit 1"
+	if grep -q "$2" "$T_TMP/out"; then
+		ok "$3: the message says why"
+	else
+		not_ok "$3: the message says why"
+		sed 's/^/# /' "$T_TMP/out"
+	fi
+}
+
 # A group of N addresses 10.20.x.y (never next to each other), then the
 # probe addresses, and two IPv6 ones.
 members() {
@@ -116,22 +129,34 @@ apply_way "$T_TMP/a.json" quick "a again (the member back)"
 
 # A bad member: refused whole, nothing changes.
 sed 's|"10.99.0.1"|"10.99.0.300"|' "$T_TMP/a.json" >"$T_TMP/bad.json"
-"$FWCTL" apply "$T_TMP/bad.json" >"$T_TMP/out" 2>&1
-same "$?" 1 "a bad member: exit 1"
-grep -q 'bad.json: groups.allow\[600\]: .*10.99.0.300' "$T_TMP/out" &&
-	ok "a bad member: the message names the file, the member and the value" ||
-	{ not_ok "a bad member: the message names the file, the member and the value"; sed 's/^/# /' "$T_TMP/out"; }
+refused "$T_TMP/bad.json" 'bad.json: groups.allow\[600\]: .*10.99.0.300' \
+	"a bad member"
 holds "$T_TMP/a.json" "a bad member: the kernel still holds a"
 
 # Bytes that are not UTF-8 (sent as they are, after the request): refused
 # whole, the file named.
 printf '{"version": 1, "input": {"rules": [{"name": "caf\351", "proto": "tcp", "port": 1}]}}' >"$T_TMP/latin1.json"
-"$FWCTL" apply "$T_TMP/latin1.json" >"$T_TMP/out" 2>&1
-same "$?" 1 "a policy that is not UTF-8: exit 1"
-grep -q 'latin1.json: not UTF-8 text' "$T_TMP/out" &&
-	ok "a policy that is not UTF-8: the file is named" ||
-	{ not_ok "a policy that is not UTF-8: the file is named"; sed 's/^/# /' "$T_TMP/out"; }
+refused "$T_TMP/latin1.json" 'latin1.json: not UTF-8 text' \
+	"a policy that is not UTF-8"
 holds "$T_TMP/a.json" "a policy that is not UTF-8: the kernel still holds a"
+
+# A NUL byte among the members, sent after the request by a client of its
+# own (fwctl never sends one): not a quick change, and refused whole.
+python3 - "$FWD_SOCKET" "$T_TMP/a.json" >"$T_TMP/out" <<'PY'
+import json, socket, struct, sys
+doc = open(sys.argv[2], "rb").read().replace(b'"10.99.0.1"', b'"10.99\0.0.1"')
+body = json.dumps({"v": 1, "cmd": "apply", "policy_bytes": len(doc)}).encode()
+body += b"\0" + doc
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(struct.pack(">I", len(body)) + body)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+print(s.recv(n, socket.MSG_WAITALL).decode())
+PY
+grep -q 'holds a NUL byte' "$T_TMP/out" &&
+	ok "a policy with a NUL byte: refused, and said why" ||
+	{ not_ok "a policy with a NUL byte: refused, and said why"; sed 's/^/# /' "$T_TMP/out"; }
+holds "$T_TMP/a.json" "a policy with a NUL byte: the kernel still holds a"
 
 # Rollback after a quick apply goes back to the text before it.
 apply_way "$T_TMP/b.json" quick "b (for the rollback)"
@@ -157,15 +182,12 @@ apply_way "$T_TMP/b.json" quick "ssh: b (the same session)"
 policy "$(members 600 '"10.99.0.9", "192.0.2.2", ')" 8080 "$INL" >"$T_TMP/g.json"
 apply_way "$T_TMP/g.json" whole "ssh: the client's own address added"
 SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22"
-"$FWCTL" apply "$T_TMP/b.json" >"$T_TMP/out" 2>&1
-same "$?" 1 "ssh: another client, which the policy shuts out: refused"
-grep -q 'refusing to apply: your SSH session from 192.0.2.7' "$T_TMP/out" &&
-	ok "ssh: the refusal names the session" ||
-	{ not_ok "ssh: the refusal names the session"; sed 's/^/# /' "$T_TMP/out"; }
+refused "$T_TMP/b.json" 'refusing to apply: your SSH session from 192.0.2.7' \
+	"ssh: another client, which the policy shuts out"
 # The same client as an SSH server may report it, IPv4-mapped.
 SSH_CONNECTION="::ffff:192.0.2.7 50000 ::ffff:192.0.2.1 22"
-"$FWCTL" apply "$T_TMP/b.json" >"$T_TMP/out" 2>&1
-same "$?" 1 "ssh: that client IPv4-mapped: refused as well"
+refused "$T_TMP/b.json" 'refusing to apply: your SSH session from 192.0.2.7' \
+	"ssh: that client IPv4-mapped"
 unset SSH_CONNECTION
 apply_way "$T_TMP/a.json" whole "a (no session; it takes the client out again)"
 
