@@ -149,6 +149,8 @@ static const char *counter_add(struct fw_builder *b, const char *name,
 	return c->name;
 }
 
+static void plan_set_sum(struct fw_pset *s);
+
 /* The named set of one family of a group, created on first use. */
 static const char *group_set(struct fw_builder *b, const struct fw_group *g,
 			     int fi)
@@ -224,7 +226,8 @@ void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add)
 	}
 }
 
-void plan_set_sum(struct fw_pset *s)
+/* Computes s->sum from its elements. */
+static void plan_set_sum(struct fw_pset *s)
 {
 	memset(s->sum, 0, sizeof(s->sum));
 	for (size_t i = 0; i < s->nelems; i++)

@@ -290,8 +290,6 @@ void plan_digest(const struct fw_plan *plan, char hex[65]);
 /* Sets the secret key of the element hashes that set digests sum; plan
  * digests made under different keys differ. */
 void plan_digest_key(const uint8_t key[32]);
-/* Computes s->sum from its elements. */
-void plan_set_sum(struct fw_pset *s);
 /* Adds (or takes away) element e's hash to (from) s->sum. */
 void plan_set_sum_elem(struct fw_pset *s, const struct fw_elem *e, bool add);
 
