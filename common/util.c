@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +162,73 @@ char *file_read(const char *path, size_t *len)
 	if (len)
 		*len = b.len;
 	return b.s;
+}
+
+int file_view(const char *path, struct fw_view *v)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	v->s = NULL;
+	v->len = 0;
+	v->mapped = false;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
+			 0);
+		e = errno;
+		close(fd);
+		if (p == MAP_FAILED) {
+			errno = e;
+			return -1;
+		}
+		v->s = p;
+		v->len = (size_t)st.st_size;
+		v->mapped = true;
+		return 0;
+	}
+	close(fd);
+	v->s = file_read(path, &v->len);
+	return v->s ? 0 : -1;
+}
+
+void file_view_free(struct fw_view *v)
+{
+	if (v->mapped)
+		munmap((void *)v->s, v->len);
+	else
+		free((void *)v->s);
+	v->s = NULL;
+	v->len = 0;
+	v->mapped = false;
+}
+
+static sigjmp_buf view_cut;
+
+static void on_view_cut(int sig)
+{
+	(void)sig;
+	siglongjmp(view_cut, 1);
+}
+
+int file_view_run(const struct fw_view *v,
+		  int (*fn)(const char *s, size_t len, void *arg), void *arg)
+{
+	struct sigaction sa = {.sa_handler = on_view_cut}, old;
+	volatile int r = -1;
+
+	if (!v->mapped)
+		return fn(v->s, v->len, arg);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(view_cut, 1) == 0)
+		r = fn(v->s, v->len, arg);
+	else
+		errno = EIO;
+	sigaction(SIGBUS, &old, NULL);
+	return r;
 }
 
 static int write_all(int fd, const void *data, size_t len)

@@ -28,6 +28,23 @@ void buf_free(struct fw_buf *b);
 
 /* Reads a whole file (NUL-terminated). NULL with errno on failure. */
 char *file_read(const char *path, size_t *len);
+/*
+ * A file's bytes, read-only and not copied: a regular file is mapped (the
+ * page cache's own pages), anything else (a pipe) read. Only a read view
+ * is NUL-terminated. A mapped file cut short meanwhile raises SIGBUS where
+ * its lost pages are read. -1/errno.
+ */
+struct fw_view {
+	const char *s;
+	size_t len;
+	bool mapped;
+};
+int file_view(const char *path, struct fw_view *v);
+void file_view_free(struct fw_view *v);
+/* fn(v->s, v->len, arg) with SIGBUS caught (a single-threaded caller's):
+ * fn's value, or -1/EIO if the mapped file was cut short meanwhile. */
+int file_view_run(const struct fw_view *v,
+		  int (*fn)(const char *s, size_t len, void *arg), void *arg);
 /* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      int mode);

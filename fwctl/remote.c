@@ -26,8 +26,8 @@
  */
 struct attached {
 	int fd;
-	char *att;
-	size_t len;
+	struct fw_view v;
+	const char *file;
 };
 
 /* Whether reply is an fwd's that does not know attached policies. */
@@ -47,16 +47,19 @@ static bool attach_refused(const char *reply)
 
 /* The request text (freed) with the policy as its "policy" string
  * instead of "policy_bytes". */
-static char *as_string(char *text, const char *policy)
+static char *as_string(char *text, const char *policy, size_t len)
 {
 	cJSON *j = cJSON_Parse(text);
-	char *out;
+	char *out, *s = xmalloc(len + 1);
 
 	free(text);
 	if (!j)
 		abort(); /* fwctl's own text */
+	memcpy(s, policy, len);
+	s[len] = '\0';
 	cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_bytes");
-	cJSON_AddStringToObject(j, "policy", policy);
+	cJSON_AddStringToObject(j, "policy", s);
+	free(s);
 	out = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return out;
@@ -76,24 +79,32 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 
 	cJSON_Delete(req);
 	if (a && a->fd >= 0) {
-		r = client_request_with(a->fd, text, a->att, a->len, &body, NULL,
-					CALL_TIMEOUT_MS);
+		r = client_request_with(a->fd, text, a->v.s, a->v.len, &body,
+					NULL, CALL_TIMEOUT_MS);
 		e = errno;
 		close(a->fd);
+		if (r < 0 && e == EFAULT) {
+			/* The kernel could not read the mapped file. */
+			fprintf(stderr, "fwctl: %s: cut short while fwctl "
+				"sent it; nothing was applied\n", a->file);
+			file_view_free(&a->v);
+			free(text);
+			*rc = FWCTL_FAIL;
+			return NULL;
+		}
 		if (r == 0 && attach_refused(body)) {
 			/* An fwd older than fwctl (between a package's
 			 * unpacking and the daemon's restart): the policy
 			 * again, as a JSON string. */
 			free(body);
 			body = NULL;
-			text = as_string(text, a->att);
+			text = as_string(text, a->v.s, a->v.len);
 			r = client_call(o->socket, text, &body,
 					CALL_TIMEOUT_MS);
 			e = errno;
 		}
-		free(a->att);
+		file_view_free(&a->v);
 		a->fd = -1;
-		a->att = NULL;
 		errno = e;
 	} else {
 		r = client_call(o->socket, text, &body, CALL_TIMEOUT_MS);
@@ -215,6 +226,15 @@ static bool has(const char *s, size_t n, const char *word)
 	return false;
 }
 
+/* 1 if a text holds no NUL byte and cannot hold an "include" key: not
+ * without that word, nor without \u escapes. */
+static int sendable(const char *s, size_t n, void *arg)
+{
+	(void)arg;
+	return !memchr(s, '\0', n) && !has(s, n, "include") &&
+	       !has(s, n, "\\u");
+}
+
 /*
  * Adds the policy of file to req. A file without includes goes as it is
  * written, after the request (*a: on a connection open already), and fwd
@@ -228,24 +248,20 @@ static int add_policy(const struct fwctl_opts *o, cJSON *req,
 		      const char *file, struct attached *a)
 {
 	struct fw_diags d;
-	size_t len;
-	char *doc = file_read(file, &len);
+	char *doc;
 
 	a->fd = -1;
-	a->att = NULL;
-	/* No "include" key can hide in a text without that word and
-	 * without \u escapes. */
-	if (doc && !memchr(doc, '\0', len) && !has(doc, len, "include") &&
-	    !has(doc, len, "\\u") &&
+	a->file = file;
+	/* A file cut short while mapped is read again below, as it is. */
+	if (file_view(file, &a->v) == 0 &&
+	    file_view_run(&a->v, sendable, NULL) == 1 &&
 	    (a->fd = client_connect(o->socket, 2000)) >= 0) {
-		cJSON_AddNumberToObject(req, "policy_bytes", (double)len);
+		cJSON_AddNumberToObject(req, "policy_bytes", (double)a->v.len);
 		if (proto_utf8_valid(file, strlen(file)))
 			cJSON_AddStringToObject(req, "file", file);
-		a->att = doc;
-		a->len = len;
 		return 0;
 	}
-	free(doc);
+	file_view_free(&a->v);
 	diags_init(&d);
 	doc = policy_bundle_file(file, &d);
 	if (!doc)
