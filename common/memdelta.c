@@ -221,6 +221,9 @@ int mdelta_find(const struct fw_policy *old, const char *otext, size_t olen,
 		r = e;
 	}
 	out->shift = (long)nlen - (long)olen;
+	out->at = p;
+	out->cut = e - p;
+	out->put = nlen - s - p;
 	/* The new window must be a run of members as well, joining the
 	 * unchanged text: a list emptied at its start leaves "[ ]". */
 	if (!window_members(otext, l, r, l == open + 1, &del) ||

@@ -35,6 +35,8 @@ struct fw_mdelta {
 	size_t nwin_old, nwin_new;
 	/* New text offset = old offset + shift, past the window. */
 	long shift;
+	/* The bytes that differ: old [at, at + cut) are new [at, at + put). */
+	size_t at, cut, put;
 };
 
 /*

@@ -231,7 +231,7 @@ int file_view_run(const struct fw_view *v,
 	return r;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 

@@ -45,6 +45,8 @@ void file_view_free(struct fw_view *v);
  * fn's value, or -1/EIO if the mapped file was cut short meanwhile. */
 int file_view_run(const struct fw_view *v,
 		  int (*fn)(const char *s, size_t len, void *arg), void *arg);
+/* write(2) until all of data is written. -1/errno. */
+int write_all(int fd, const void *data, size_t len);
 /* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      int mode);

@@ -475,6 +475,39 @@ static void digest_key(const struct fw_daemon *d)
 	free(path);
 }
 
+static void fold(struct fw_daemon *d)
+{
+	if (state_fold(d->cfg.statedir) >= 0)
+		return;
+	log_warn_errno("cannot write out the policy edit saved in %s",
+		       d->cfg.statedir);
+	/* The edit did not fit the saved text: save fwd's own. */
+	if (errno == ESTALE && d->active && d->active->doc)
+		d->active->saved =
+		    state_commit(d->cfg.statedir, d->active->doc,
+				 d->active->len, &d->active->meta) == 0;
+}
+
+static void on_fold(void *arg)
+{
+	fold(arg);
+}
+
+/* Idle this long after a quick apply, fwd writes its text out whole: a
+ * burst of applies (config management's runs) pays for that once. */
+#define FOLD_IDLE_MS 100
+
+void daemon_fold_later(struct fw_daemon *d)
+{
+	if (!d->loop)
+		fold(d);
+	else if (d->fold_timer)
+		loop_timer_set(d->fold_timer, FOLD_IDLE_MS, 0);
+	else
+		d->fold_timer =
+		    loop_timer_add(d->loop, FOLD_IDLE_MS, 0, on_fold, d);
+}
+
 int daemon_start(struct fw_daemon *d)
 {
 	struct fw_state_meta meta;
@@ -484,6 +517,8 @@ int daemon_start(struct fw_daemon *d)
 	char *doc;
 
 	digest_key(d);
+	/* An edit saved before fwd stopped: written out first. */
+	fold(d);
 
 	if (state_load(d->cfg.statedir, "active", &doc, &len, &meta) < 0) {
 		if (errno != ENOENT) {

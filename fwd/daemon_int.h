@@ -51,6 +51,9 @@ struct fw_daemon {
 	/* Changes to our table by others, repaired shortly after. */
 	struct fw_tamper *tamper_watch;
 	struct fw_timer *restore_timer;
+	/* Writes out quick applies' saved edits when fwd is idle
+	 * (state_fold). */
+	struct fw_timer *fold_timer;
 	uint32_t tamper_pid;
 	bool interleaved; /* another commit came next to ours: recheck */
 	char tamper_comm[32];
@@ -144,6 +147,8 @@ void daemon_activated(struct fw_daemon *d, bool kernel, bool settled);
  * whose membership must not change (the ends of an SSH session whose
  * guard verdict is kept); NULL entries are skipped.
  */
+/* Folds saved edits into whole files once fwd is idle a while. */
+void daemon_fold_later(struct fw_daemon *d);
 int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		const char *const keep[2], struct apply_result *res);
 

@@ -90,6 +90,32 @@ static bool touches(const struct fw_mdelta *m, const char *const keep[2])
 	return false;
 }
 
+/*
+ * Saves the new text as an edit of the saved one: one small record, one
+ * disk flush, where the whole text takes several. The whole files follow
+ * when fwd is idle. Else (records enough wait for that already) the
+ * whole text now.
+ */
+static bool save(struct fw_daemon *d, const char *from,
+		 const struct fw_mdelta *m, const char *doc, size_t len,
+		 const struct fw_state_meta *meta)
+{
+	const char *dir = d->cfg.statedir;
+
+	if (state_edit(dir, from, m->at, m->cut, doc + m->at, m->put,
+		       meta) == 0) {
+		daemon_fold_later(d);
+		return true;
+	}
+	if (errno != EBUSY)
+		log_warn_errno("cannot save the policy edit in %s; saving it "
+			       "whole", dir);
+	if (state_commit(dir, doc, len, meta) == 0)
+		return true;
+	log_warn_errno("cannot save the policy in %s", dir);
+	return false;
+}
+
 int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		const char *const keep[2], struct apply_result *res)
 {
@@ -97,11 +123,9 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	struct fw_mdelta m;
 	struct fw_set_patch c;
 	struct fw_elem_change send[2];
-	struct fw_state_stage st;
 	struct hasher hash = {0};
+	char from[FW_SHA256_HEX_LEN];
 	size_t nsend;
-	bool staged = false;
-	int e = 0;
 	struct fw_diags diags;
 	double t;
 	int r = 0;
@@ -123,9 +147,6 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		goto out;
 	res->ms[FW_PH_READ] = loop_clock_ms() - t;
 	t = loop_clock_ms();
-	/* The disk starts on the text while the kernel gets the change. */
-	staged = state_stage(d->cfg.statedir, doc, len, &st) == 0;
-	e = errno;
 	/* Nothing to send (members moved within the list): the kernel
 	 * must hold the plan still, as for the same text. */
 	nsend = mdelta_patch_sends(&c, send);
@@ -138,22 +159,14 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	mdelta_patch_apply(&m, &c);
 	plan_digest(a->plan, a->plan_sha);
 	mdelta_shift_spans(a->policy, &m);
+	hash_done(&hash);
+	memcpy(from, a->meta.sha256, sizeof(from));
+	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
+	state_meta_stamp(&a->meta, by, time(NULL));
+	a->saved = save(d, from, &m, doc, len, &a->meta);
 	free(a->doc);
 	a->doc = doc;
 	a->len = len;
-	hash_done(&hash);
-	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
-	state_meta_stamp(&a->meta, by, time(NULL));
-	a->saved = false;
-	if (staged) {
-		a->saved = state_commit_staged(d->cfg.statedir, &st,
-					       &a->meta) == 0;
-		e = errno;
-		staged = false;
-	}
-	errno = e;
-	if (!a->saved)
-		log_warn_errno("cannot save the policy in %s", d->cfg.statedir);
 	res->ms[FW_PH_SAVE] = loop_clock_ms() - t;
 	res->changed = res->kernel = nsend > 0;
 	d->apply_ok++;
@@ -168,8 +181,6 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 out:
 	if (hash.started)
 		hash_done(&hash); /* before doc goes elsewhere */
-	if (staged)
-		state_stage_drop(&st);
 	if (diags.n)
 		log_warn("the kernel refused the changed elements (%s); "
 			 "applying the whole policy", diags.v[0].msg);

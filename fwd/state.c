@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "editlog.h"
 #include "state.h"
 #include "util.h"
 
@@ -184,31 +186,6 @@ static void meta_read(const char *dir, const char *which,
 	cJSON_Delete(j);
 }
 
-int state_load(const char *dir, const char *which, char **doc, size_t *len,
-	       struct fw_state_meta *meta)
-{
-	char *path;
-	int e;
-
-	if (strcmp(which, "active") && strcmp(which, "previous")) {
-		errno = EINVAL;
-		return -1;
-	}
-	path = state_path(dir, which, ".json");
-	*doc = file_read(path, len);
-	e = errno;
-	free(path);
-	if (!*doc) {
-		errno = e;
-		return -1;
-	}
-	if (meta) {
-		sha256_hex_of(*doc, *len, meta->sha256);
-		meta_read(dir, which, meta);
-	}
-	return 0;
-}
-
 /*
  * dir/<from><ext> becomes dir/<to><ext> as well, by a second link to the
  * same file (the new active file is written beside it, then renamed over
@@ -282,16 +259,26 @@ static int state_rotate(const char *dir)
 	return rc;
 }
 
+/* The new active text, staged under a name of its own (tag): a fold
+ * stages its text while a commit's is staged already. */
+static int stage_as(const char *dir, const char *tag, const char *doc,
+		    size_t len, struct fw_state_stage *st)
+{
+	char *name = state_path(dir, "active.json", tag);
+	int rc = file_write_tmp(name, doc, len, STATE_MODE, FW_SYNC_START,
+				&st->tmp);
+	int e = errno;
+
+	free(name);
+	st->path = rc == 0 ? state_path(dir, "active", ".json") : NULL;
+	errno = e;
+	return rc;
+}
+
 int state_stage(const char *dir, const char *doc, size_t len,
 		struct fw_state_stage *st)
 {
-	st->path = state_path(dir, "active", ".json");
-	if (file_write_tmp(st->path, doc, len, STATE_MODE, FW_SYNC_START,
-			   &st->tmp) == 0)
-		return 0;
-	free(st->path);
-	st->path = NULL;
-	return -1;
+	return stage_as(dir, "", doc, len, st);
 }
 
 /*
@@ -301,8 +288,8 @@ int state_stage(const char *dir, const char *doc, size_t len,
  * metadata). One sync of the directory makes the moves durable: two
  * disk flushes in all, where a file at a time took four.
  */
-int state_commit_staged(const char *dir, struct fw_state_stage *st,
-			const struct fw_state_meta *meta)
+static int commit_staged(const char *dir, struct fw_state_stage *st,
+			 const struct fw_state_meta *meta, bool rotate)
 {
 	char *mpath = state_path(dir, "active.meta", ".json");
 	char *mtext = meta_text(meta), *mtmp = NULL;
@@ -313,7 +300,8 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 	if (file_sync(st->tmp) == 0 &&
 	    file_write_tmp(mpath, mtext, strlen(mtext), STATE_MODE,
 			   FW_SYNC_NONE, &mtmp) == 0 &&
-	    state_rotate(dir) == 0 && rename(st->tmp, st->path) == 0) {
+	    (!rotate || state_rotate(dir) == 0) &&
+	    rename(st->tmp, st->path) == 0) {
 		/* The text is saved: without its metadata, should that
 		 * rename fail, it reads as a text without metadata. */
 		if (rename(mtmp, mpath) < 0)
@@ -335,6 +323,20 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 	return rc;
 }
 
+int state_commit_staged(const char *dir, struct fw_state_stage *st,
+			const struct fw_state_meta *meta)
+{
+	/* The text an edit made is what becomes the previous one. */
+	if (state_fold(dir) < 0 && errno != ESTALE) {
+		int e = errno;
+
+		state_stage_drop(st);
+		errno = e;
+		return -1;
+	}
+	return commit_staged(dir, st, meta, true);
+}
+
 void state_stage_drop(struct fw_state_stage *st)
 {
 	unlink(st->tmp);
@@ -351,6 +353,269 @@ int state_commit(const char *dir, const char *doc, size_t len,
 	if (state_stage(dir, doc, len, &st) < 0)
 		return -1;
 	return state_commit_staged(dir, &st, meta);
+}
+
+/* --- edits -------------------------------------------------------------
+ *
+ * A quick apply changes a few bytes of a big text. It is saved as a
+ * record (editlog.h) appended to dir/active.edit and synced: one small
+ * write and one disk flush, where the whole text takes several. The
+ * active text is then active.json with the records' edits made, and the
+ * previous one the text before the last record. state_fold writes both
+ * out whole, the usual way, and empties the file. Records count only for
+ * the text they were made for: the first one's "from" is active.json's
+ * hash, so records that a fold got past are stale, and ignored.
+ */
+#define EDITS_MAX 64		/* records before a fold is due */
+#define EDITS_MAX_BYTES (4u << 20)
+
+struct edits {
+	char *buf;	  /* the file's bytes */
+	size_t len, used; /* used: what its whole records take */
+	struct fw_edit *v;
+	size_t n;
+};
+
+static char *edits_path(const char *dir)
+{
+	return state_path(dir, "active", ".edit");
+}
+
+static void edits_read(const char *dir, struct edits *e)
+{
+	char *path = edits_path(dir);
+
+	memset(e, 0, sizeof(*e));
+	e->buf = file_read(path, &e->len);
+	free(path);
+	if (e->buf)
+		e->used = editlog_parse(e->buf, e->len, &e->v, &e->n);
+}
+
+static void edits_free(struct edits *e)
+{
+	free(e->buf);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Empties the file: records a crash brings back are stale. -1/errno. */
+static int edits_clear(const char *dir)
+{
+	char *path = edits_path(dir);
+	int rc = truncate(path, 0);
+	int e = errno;
+
+	free(path);
+	if (rc < 0 && e == ENOENT)
+		return 0;
+	errno = e;
+	return rc;
+}
+
+/*
+ * The text e's records make of active.json (with prev, all but the last
+ * record): 1 with *doc, *len and *meta, 0 when there are no records or
+ * they are stale (made for another text, or not making the text they
+ * say they make).
+ */
+static int edits_text(const char *dir, const struct edits *e, bool prev,
+		      char **doc, size_t *len, struct fw_state_meta *meta)
+{
+	char *path = state_path(dir, "active", ".json");
+	char sha[FW_SHA256_HEX_LEN], *base, *t;
+	size_t blen, k = prev ? e->n - 1 : e->n;
+
+	if (!e->n) {
+		free(path);
+		return 0;
+	}
+	base = file_read(path, &blen);
+	free(path);
+	if (!base || strcmp(sha256_hex_of(base, blen, sha), e->v[0].from)) {
+		free(base);
+		return 0;
+	}
+	if (k == 0) {
+		*doc = base;
+		*len = blen;
+		memcpy(meta->sha256, sha, sizeof(sha));
+		meta_read(dir, "active", meta);
+		return 1;
+	}
+	t = editlog_apply(base, blen, e->v, k, len);
+	free(base);
+	if (!t || strcmp(sha256_hex_of(t, *len, sha), e->v[k - 1].meta.sha256)) {
+		free(t);
+		return 0;
+	}
+	*doc = t;
+	*meta = e->v[k - 1].meta;
+	return 1;
+}
+
+int state_edit(const char *dir, const char *from_sha256, size_t at,
+	       size_t cut, const char *put, size_t n,
+	       const struct fw_state_meta *meta)
+{
+	char *path = edits_path(dir);
+	struct fw_buf b = {0};
+	struct edits ed;
+	bool made = false;
+	int fd, rc = -1, e;
+
+	edits_read(dir, &ed);
+	if (ed.n >= EDITS_MAX || ed.used > EDITS_MAX_BYTES) {
+		errno = EBUSY; /* fold first */
+		fd = -1;
+		goto out;
+	}
+	if (ed.n && strcmp(from_sha256, ed.v[ed.n - 1].meta.sha256)) {
+		errno = ESTALE; /* not an edit of the active text */
+		fd = -1;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  STATE_MODE);
+		made = fd >= 0;
+	}
+	if (fd < 0)
+		goto out;
+	editlog_encode(&b, from_sha256, at, cut, put, n, meta);
+	/* After the whole records: a tail a crash cut short goes. */
+	if ((ed.len > ed.used && ftruncate(fd, (off_t)ed.used) < 0) ||
+	    lseek(fd, (off_t)ed.used, SEEK_SET) < 0 ||
+	    write_all(fd, b.s, b.len) < 0 || fdatasync(fd) < 0) {
+		e = errno;
+		if (ftruncate(fd, (off_t)ed.used) < 0)
+			e = errno;
+		errno = e;
+		goto out;
+	}
+	/* The file's name is durable once, when it is made. */
+	if (made)
+		dir_sync(path);
+	rc = 0;
+out:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	edits_free(&ed);
+	buf_free(&b);
+	free(path);
+	errno = e;
+	return rc;
+}
+
+/* dir/previous.json and its metadata written whole (not a second name of
+ * the active text: it is no longer the text before the edited one). */
+static int previous_write(const char *dir, const char *doc, size_t len,
+			  const struct fw_state_meta *meta)
+{
+	char *path = state_path(dir, "previous", ".json");
+	char *mpath = state_path(dir, "previous.meta", ".json");
+	char *mtext = meta_text(meta);
+	int rc = file_write_atomic(path, doc, len, STATE_MODE);
+
+	if (rc == 0 && file_replace(mpath, mtext, strlen(mtext), STATE_MODE) < 0)
+		unlink(mpath);
+	free(path);
+	free(mpath);
+	free(mtext);
+	return rc;
+}
+
+int state_fold(const char *dir)
+{
+	struct fw_state_stage st;
+	struct fw_state_meta am, pm;
+	struct edits ed;
+	char *a = NULL, *p = NULL, sha[FW_SHA256_HEX_LEN], *path;
+	size_t alen, plen;
+	int rc;
+
+	edits_read(dir, &ed);
+	if (!ed.n) {
+		rc = ed.len ? edits_clear(dir) : 0; /* a record cut short */
+		edits_free(&ed);
+		return rc;
+	}
+	if (!edits_text(dir, &ed, false, &a, &alen, &am)) {
+		/* Folded already, if active.json is what they made. */
+		path = state_path(dir, "active", ".json");
+		a = file_read(path, &alen);
+		free(path);
+		rc = a && !strcmp(sha256_hex_of(a, alen, sha),
+				  ed.v[ed.n - 1].meta.sha256)
+			     ? 0
+			     : -1;
+		free(a);
+		edits_free(&ed);
+		if (edits_clear(dir) < 0)
+			return -1;
+		errno = ESTALE;
+		return rc;
+	}
+	/* One record: the text before it is active.json, which a rotation
+	 * keeps. More: the text before the last one is written whole. */
+	rc = ed.n == 1 ||
+	     (edits_text(dir, &ed, true, &p, &plen, &pm) &&
+	      previous_write(dir, p, plen, &pm) == 0);
+	rc = rc && stage_as(dir, ".fold", a, alen, &st) == 0 &&
+			     commit_staged(dir, &st, &am, ed.n == 1) == 0
+		     ? 1
+		     : -1;
+	free(a);
+	free(p);
+	edits_free(&ed);
+	if (rc > 0 && edits_clear(dir) < 0)
+		return -1;
+	return rc;
+}
+
+int state_load(const char *dir, const char *which, char **doc, size_t *len,
+	       struct fw_state_meta *meta)
+{
+	struct fw_state_meta m;
+	struct edits ed;
+	bool prev;
+	char *path;
+	int e;
+
+	if (strcmp(which, "active") && strcmp(which, "previous")) {
+		errno = EINVAL;
+		return -1;
+	}
+	prev = !strcmp(which, "previous");
+	edits_read(dir, &ed);
+	if (edits_text(dir, &ed, prev, doc, len, &m)) {
+		edits_free(&ed);
+		if (meta)
+			*meta = m;
+		return 0;
+	}
+	path = state_path(dir, which, ".json");
+	*doc = file_read(path, len);
+	e = errno;
+	free(path);
+	if (!*doc) {
+		edits_free(&ed);
+		errno = e;
+		return -1;
+	}
+	if (meta) {
+		sha256_hex_of(*doc, *len, meta->sha256);
+		meta_read(dir, which, meta);
+		/* A fold cut short after the text but before its metadata:
+		 * the last record knows who applied it. */
+		if (ed.n && !prev && !meta->applied_at[0] &&
+		    !strcmp(meta->sha256, ed.v[ed.n - 1].meta.sha256))
+			*meta = ed.v[ed.n - 1].meta;
+	}
+	edits_free(&ed);
+	return 0;
 }
 
 int state_pending_write(const char *dir, const struct fw_pending *p)

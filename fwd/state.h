@@ -24,6 +24,8 @@
  *						 "applied_by"} (not synced
  *						 on its own)
  *	pending.json				an unconfirmed apply
+ *	active.edit				a saved edit of active.json
+ *						(written in place, synced)
  * and, written by the daemon itself: kernel.json (which kernel generation
  * holds which plan; not synced) and digest.key (the key of plan digests).
  */
@@ -73,6 +75,28 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 			const struct fw_state_meta *meta);
 /* Removes a staged text that is not to be committed after all. */
 void state_stage_drop(struct fw_state_stage *st);
+
+/*
+ * The quick save of a text that differs from the active one in one span:
+ * the active text (whose hash is from_sha256) with bytes [at, at + cut)
+ * replaced by put[0..n) is the text meta describes. One small record
+ * appended and synced (one disk flush); state_load reads the edited text
+ * as the active one from then on, and the text before it as the previous
+ * one. state_fold turns the records into whole files. -1/errno (EBUSY:
+ * records enough wait to be folded; ESTALE: from_sha256 is not the
+ * active text's): then commit the whole text instead.
+ */
+int state_edit(const char *dir, const char *from_sha256, size_t at,
+	       size_t cut, const char *put, size_t n,
+	       const struct fw_state_meta *meta);
+/*
+ * Writes out what saved edits made, as state_commit would have: the text
+ * before the last edit becomes the previous one, the edited text the
+ * active one. 1 done, 0 nothing to fold, -1/errno (ESTALE: the records
+ * did not fit active.json, which stays the active text; they are gone).
+ * state_commit folds first, so its rotation keeps the edited text.
+ */
+int state_fold(const char *dir);
 
 /*
  * Loads which ("active" or "previous"): *doc is malloc'ed and

@@ -40,7 +40,7 @@ static int stray_files(void)
 {
 	static const char *const known[] = {
 		".", "..", "active.json", "previous.json", "active.meta.json",
-		"previous.meta.json", "pending.json",
+		"previous.meta.json", "pending.json", "active.edit",
 	};
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -201,6 +201,192 @@ static void test_staged(void)
 	     "init: staged texts and second names a crash left are removed");
 }
 
+/* --- edits --- */
+
+/* Saves new as an edit of old, the active text: the span that differs. */
+static int edit(const char *old, const char *new, const char *by,
+		const char *from)
+{
+	size_t olen = strlen(old), nlen = strlen(new), p = 0, q = 0;
+	char hex[FW_SHA256_HEX_LEN];
+	struct fw_state_meta m;
+
+	while (p < olen && p < nlen && old[p] == new[p])
+		p++;
+	while (q < olen - p && q < nlen - p &&
+	       old[olen - 1 - q] == new[nlen - 1 - q])
+		q++;
+	state_meta_make(&m, new, nlen, by, 1714564800);
+	return state_edit(dir, from ? from : sha256_hex_of(old, olen, hex), p,
+			  olen - p - q, new + p, nlen - p - q, &m);
+}
+
+static char *edit_path(void)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/active.edit", dir);
+	return path;
+}
+
+static off_t edit_size(void)
+{
+	struct stat st;
+
+	return stat(edit_path(), &st) < 0 ? -1 : st.st_size;
+}
+
+/* The record's bytes as they are now, put back later by edit_put. */
+static char *edit_get(size_t *len)
+{
+	return file_read(edit_path(), len);
+}
+
+static void edit_put(const char *bytes, size_t len)
+{
+	FILE *f = fopen(edit_path(), "w");
+
+	if (f) {
+		fwrite(bytes, 1, len, f);
+		fclose(f);
+	}
+}
+
+/* active.json's bytes are s (whatever the record says). */
+static int file_is(const char *name, const char *s)
+{
+	char path[512], *t;
+	size_t n;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	t = file_read(path, &n);
+	ok = t && n == strlen(s) && !memcmp(t, s, n);
+	free(t);
+	return ok;
+}
+
+#define IS(which, s, by) load_is(which, s, strlen(s), by)
+
+static void test_edits(void)
+{
+	static const char a[] = "{\"allow\": [\"10.0.0.1\", \"10.0.0.2\"]}";
+	static const char b[] = "{\"allow\": [\"10.0.0.1\", \"10.0.0.9\"]}";
+	static const char c[] = "{\"allow\": [\"10.0.0.9\"]}";
+	static const char d[] = "{\"allow\": [\"10.0.0.9\", \"10.0.0.7\"]}";
+	static const char e[] = "{\"allow\": []}";
+	char *rec, *bad, hex[FW_SHA256_HEX_LEN], path[512], missing[300];
+	struct fw_state_meta m;
+	size_t n;
+	int i, ok;
+
+	commit(a, strlen(a), "one");
+	T_OK(edit(a, b, "two", NULL) == 0 && edit_size() > 0,
+	     "edit: saved as a record");
+	T_OK(IS("active", b, "two") && IS("previous", a, "one"),
+	     "edit: active is the edited text, previous the one before");
+	T_OK(file_is("active.json", a),
+	     "edit: active.json stays until the fold");
+	T_OK(edit(b, c, "three", NULL) == 0 && IS("active", c, "three") &&
+		     IS("previous", b, "two"),
+	     "a second edit (a deletion) follows the first");
+	T_OK(edit(a, d, "x", NULL) == -1 && errno == ESTALE,
+	     "an edit of another text than the active one (ESTALE)");
+	T_OK(state_fold(dir) == 1 && edit_size() == 0 &&
+		     file_is("active.json", c) && file_is("previous.json", b),
+	     "fold: whole files written, the records emptied");
+	T_OK(IS("active", c, "three") && IS("previous", b, "two") &&
+		     stray_files() == 0,
+	     "fold: active and previous as before it, nothing left over");
+	T_OK(state_fold(dir) == 0, "fold: nothing to fold");
+
+	/* A record cut short (a crash while it was written) or changed. */
+	edit(c, d, "four", NULL);
+	rec = edit_get(&n);
+	edit_put(rec, n - 5);
+	T_OK(IS("active", c, "three") && IS("previous", b, "two"),
+	     "edit cut short: ignored, the text before it active");
+	T_OK(edit(c, d, "four", NULL) == 0 && IS("active", d, "four") &&
+		     edit_size() == (off_t)n,
+	     "edit after one cut short: in its place");
+	T_OK(state_fold(dir) == 1 && IS("active", d, "four") &&
+		     IS("previous", c, "three"),
+	     "fold of one record: previous is the text before it");
+	edit(d, e, "five", NULL);
+	free(rec);
+	rec = edit_get(&n);
+	bad = xmalloc(n);
+	memcpy(bad, rec, n);
+	bad[n - 70] ^= 1; /* a byte of the put bytes */
+	edit_put(bad, n);
+	T_OK(IS("active", d, "four"), "edit with a changed byte: ignored");
+	edit_put("not a record\n", 13);
+	T_OK(IS("active", d, "four") && state_fold(dir) == 0 &&
+		     edit_size() == 0,
+	     "a record that is not one: ignored, and folding removes it");
+	free(bad);
+	edit_put(rec, n);
+	{
+		FILE *f = fopen(edit_path(), "a");
+
+		fputs("{\"v\": 1, \"fr", f);
+		fclose(f);
+	}
+	T_OK(IS("active", e, "five"),
+	     "a whole record, then one cut short: the whole one counts");
+	T_OK(state_fold(dir) == 1 && IS("active", e, "five"),
+	     "fold of the whole record");
+
+	/* A fold stopped after the text but before its metadata, then the
+	 * record again: stale, and it still names who applied the text. */
+	edit_put(rec, n);
+	snprintf(path, sizeof(path), "%s/active.meta.json", dir);
+	unlink(path);
+	T_OK(IS("active", e, "five"),
+	     "record already folded, metadata lost: applied by the record's");
+	T_OK(state_fold(dir) == 0 && edit_size() == 0,
+	     "record already folded: folding again only empties it");
+	free(rec);
+
+	/* Records made for another text than active.json. */
+	T_OK(edit(e, d, "six", sha256_hex_of("x", 1, hex)) == 0 &&
+		     IS("active", e, ""),
+	     "record for another text: ignored");
+	T_OK(state_fold(dir) == -1 && errno == ESTALE && edit_size() == 0 &&
+		     IS("active", e, ""),
+	     "record for another text: fold says ESTALE, removes it");
+	state_meta_make(&m, "x", 1, "x", 1714564800);
+	T_OK(state_edit(dir, sha256_hex_of(e, strlen(e), hex), 1000, 1, "x", 1,
+			&m) == 0 &&
+		     IS("active", e, "") && state_fold(dir) == -1 &&
+		     errno == ESTALE,
+	     "record past the end of the text: ignored, ESTALE");
+
+	/* A whole commit over edits not folded yet keeps the edited text
+	 * as the previous one. */
+	commit(c, strlen(c), "three");
+	edit(c, d, "four", NULL);
+	edit(d, e, "five", NULL);
+	commit(a, strlen(a), "seven");
+	T_OK(IS("active", a, "seven") && IS("previous", e, "five") &&
+		     edit_size() == 0 && stray_files() == 0,
+	     "commit over edits: previous is the edited text");
+
+	/* Records enough: the next edit is refused until a fold. */
+	for (i = 0, ok = 1; i < 64; i++)
+		ok &= edit(i % 2 ? b : a, i % 2 ? a : b, "many", NULL) == 0;
+	T_OK(ok && edit(a, b, "many", NULL) == -1 && errno == EBUSY,
+	     "64 records wait: the next edit is refused (EBUSY)");
+	T_OK(state_fold(dir) == 1 && IS("active", a, "many") &&
+		     IS("previous", b, "many"),
+	     "fold of 64 records");
+
+	snprintf(missing, sizeof(missing), "%s/no/such/dir", dir);
+	T_OK(state_edit(missing, hex, 0, 0, "", 0, &m) == -1 &&
+		     errno == ENOENT,
+	     "edit: a directory that is not there (ENOENT)");
+}
+
 static void test_pending(void)
 {
 	struct fw_pending p = { .deadline = 1714564890 }, q;
@@ -266,6 +452,7 @@ int main(void)
 	test_init();
 	test_commits();
 	test_staged();
+	test_edits();
 	test_pending();
 	test_time();
 	snprintf(dir, sizeof(dir), "%s", base);
