@@ -373,10 +373,47 @@ struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
 	return d;
 }
 
+static void fold(struct fw_daemon *d)
+{
+	if (state_fold(d->cfg.statedir) >= 0)
+		return;
+	log_warn_errno("cannot write out the policy edit saved in %s",
+		       d->cfg.statedir);
+	/* The edit did not fit the saved text: save fwd's own. */
+	if (errno == ESTALE && d->active && d->active->doc)
+		d->active->saved =
+		    state_commit(d->cfg.statedir, d->active->doc,
+				 d->active->len, &d->active->meta) == 0;
+}
+
+static void on_fold(void *arg)
+{
+	fold(arg);
+}
+
+/* Idle this long after a quick apply, fwd writes its text out whole: a
+ * burst of applies (config management's runs) pays for that once. */
+#define FOLD_IDLE_MS 100
+
+void daemon_fold_later(struct fw_daemon *d)
+{
+	if (!d->loop)
+		fold(d);
+	else if (d->fold_timer)
+		loop_timer_set(d->fold_timer, FOLD_IDLE_MS, 0);
+	else
+		d->fold_timer =
+		    loop_timer_add(d->loop, FOLD_IDLE_MS, 0, on_fold, d);
+}
+
 void daemon_free(struct fw_daemon *d)
 {
 	if (!d)
 		return;
+	if (d->fold_timer) {
+		fold(d); /* whole files for whoever reads them next */
+		loop_timer_del(d->fold_timer);
+	}
 	daemon_ready_free(d->active);
 	counters_free(&d->older);
 	counters_free(&d->newer);
@@ -473,39 +510,6 @@ static void digest_key(const struct fw_daemon *d)
 	plan_digest_key(key);
 	free(text);
 	free(path);
-}
-
-static void fold(struct fw_daemon *d)
-{
-	if (state_fold(d->cfg.statedir) >= 0)
-		return;
-	log_warn_errno("cannot write out the policy edit saved in %s",
-		       d->cfg.statedir);
-	/* The edit did not fit the saved text: save fwd's own. */
-	if (errno == ESTALE && d->active && d->active->doc)
-		d->active->saved =
-		    state_commit(d->cfg.statedir, d->active->doc,
-				 d->active->len, &d->active->meta) == 0;
-}
-
-static void on_fold(void *arg)
-{
-	fold(arg);
-}
-
-/* Idle this long after a quick apply, fwd writes its text out whole: a
- * burst of applies (config management's runs) pays for that once. */
-#define FOLD_IDLE_MS 100
-
-void daemon_fold_later(struct fw_daemon *d)
-{
-	if (!d->loop)
-		fold(d);
-	else if (d->fold_timer)
-		loop_timer_set(d->fold_timer, FOLD_IDLE_MS, 0);
-	else
-		d->fold_timer =
-		    loop_timer_add(d->loop, FOLD_IDLE_MS, 0, on_fold, d);
 }
 
 int daemon_start(struct fw_daemon *d)

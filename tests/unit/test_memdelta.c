@@ -117,6 +117,12 @@ static int delta_ok(const char *old, const char *new)
 	gn = pn ? group(pn, m.group->name) : NULL;
 	if (!gn)
 		r = -1;
+	/* The changed span makes new of old (what state saves). */
+	if (m.at + m.cut > strlen(old) || m.at + m.put > strlen(new) ||
+	    strlen(old) - m.cut + m.put != strlen(new) ||
+	    memcmp(old, new, m.at) ||
+	    strcmp(old + m.at + m.cut, new + m.at + m.put))
+		r = -1;
 	for (int f = 4; r == 1 && f <= 6; f += 2) {
 		size_t n, ng;
 		struct fw_elem *v = elems_of(m.group, f, &n);
