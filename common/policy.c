@@ -30,8 +30,11 @@ struct walk {
 	const char **group_names; /* every group of every file, NULL-ended */
 	size_t gcap, rcap[FW_NCHAINS];
 	/* Rule names seen so far: open addressing, "chain << 28 | index + 1"
-	 * in each slot, so lookups stay O(1) for large policies. */
-	uint32_t *names;
+	 * and the name's hash in each slot, so lookups stay O(1) for large
+	 * policies. */
+	struct name_slot {
+		uint32_t slot, hash;
+	} *names;
 	size_t names_cap, names_n;
 	size_t ncap;
 	/* per rule being walked */
@@ -600,12 +603,12 @@ static const char *const rule_key_names[] = {
 	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
 
 /* Whether an earlier rule (any chain, any file) has this name. */
-static size_t name_hash(const char *s)
+static uint32_t name_hash(const char *s)
 {
-	size_t h = 14695981039346656037ULL;
+	uint32_t h = 2166136261u;
 
 	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h;
 }
 
@@ -615,44 +618,50 @@ static const struct fw_rule *slot_rule(const struct fw_policy *p,
 	return &p->chains[slot >> 28].rules[(slot & 0x0fffffff) - 1];
 }
 
-/* The earlier rule (any chain, any file) with this name, or NULL. */
 static const struct fw_rule *rule_by_name(const struct walk *w,
 					  const char *name)
 {
 	size_t mask = w->names_cap - 1;
+	uint32_t h = name_hash(name);
 
 	if (!w->names_cap)
 		return NULL;
-	for (size_t i = name_hash(name) & mask; w->names[i]; i = (i + 1) & mask)
-		if (!strcmp(slot_rule(w->p, w->names[i])->name, name))
-			return slot_rule(w->p, w->names[i]);
+	/* The hash first: most slots a probe passes are other names. */
+	for (size_t i = h & mask; w->names[i].slot; i = (i + 1) & mask)
+		if (w->names[i].hash == h &&
+		    !strcmp(slot_rule(w->p, w->names[i].slot)->name, name))
+			return slot_rule(w->p, w->names[i].slot);
 	return NULL;
+}
+
+static void name_put(struct walk *w, struct name_slot e)
+{
+	size_t mask = w->names_cap - 1;
+
+	for (size_t i = e.hash & mask;; i = (i + 1) & mask)
+		if (!w->names[i].slot) {
+			w->names[i] = e;
+			w->names_n++;
+			return;
+		}
 }
 
 static void name_insert(struct walk *w, uint32_t slot)
 {
-	size_t mask;
-
 	if (2 * (w->names_n + 1) > w->names_cap) {
-		uint32_t *old = w->names;
+		struct name_slot *old = w->names;
 		size_t oldcap = w->names_cap;
 
 		w->names_cap = oldcap ? oldcap * 2 : 64;
 		w->names = xcalloc(w->names_cap, sizeof(*w->names));
 		w->names_n = 0;
 		for (size_t i = 0; i < oldcap; i++)
-			if (old[i])
-				name_insert(w, old[i]);
+			if (old[i].slot)
+				name_put(w, old[i]);
 		free(old);
 	}
-	mask = w->names_cap - 1;
-	for (size_t i = name_hash(slot_rule(w->p, slot)->name) & mask;;
-	     i = (i + 1) & mask)
-		if (!w->names[i]) {
-			w->names[i] = slot;
-			w->names_n++;
-			return;
-		}
+	name_put(w, (struct name_slot){slot,
+				       name_hash(slot_rule(w->p, slot)->name)});
 }
 
 static void walk_rule(struct walk *w, const cJSON *v, const char *path,

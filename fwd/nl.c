@@ -856,8 +856,14 @@ static uint64_t (*map_carry(struct have *h, struct fw_counter_val *have,
 {
 	uint64_t(*v)[2] = NULL;
 	const char *cname = policy_chain_name(m->chain);
+	char *prefix = xasprintf("%s_", cname);
+	/* Nothing of this chain's rules to carry (a first apply): no
+	 * name to make and look up for each element. */
+	bool any = nl_counter_prefixed(h->carry, h->ncarry, prefix) ||
+		   nl_counter_prefixed(have, h->nctrs, prefix);
 
-	if (!h->ncarry && !h->nctrs)
+	free(prefix);
+	if (!any)
 		return NULL;
 	for (size_t i = 0; i < m->nelems; i++) {
 		char *name;

@@ -477,9 +477,8 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 			 const struct fw_pmelem *x, uint64_t pk, uint64_t by)
 {
 	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
-	struct nftnl_udata_buf *u = must(nftnl_udata_buf_alloc(NL_UDATA_MAX));
-	uint8_t key[24];
-	size_t len;
+	uint8_t key[24], u[NL_UDATA_MAX];
+	size_t len, n = strlen(x->rule) + 1;
 
 	if (!o->cur)
 		o->cur = set_ref(o->tx->plan->table, o->set, o->id);
@@ -498,10 +497,16 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 				       x->verdict == FW_V_DROP ? NF_DROP
 							       : NF_ACCEPT);
 	}
-	nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, x->rule);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
-			   nftnl_udata_buf_len(u));
-	nftnl_udata_buf_free(u);
+	/* The rule's name as the element's comment: one udata attribute
+	 * (type, length, bytes), written here rather than through a buffer
+	 * allocated for each of thousands of elements. */
+	if (n <= 255) {
+		u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+		u[1] = (uint8_t)n;
+		memcpy(u + 2, x->rule, n);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, u,
+				   (uint32_t)n + 2);
+	}
 	/* The map's counter template gives every element a counter of its
 	 * own; one spelled out costs the kernel a parse and a second
 	 * allocation, so only elements that start above zero carry it. */

@@ -43,13 +43,16 @@ int nl_query(struct fw_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
  * chain counts with the named counter itself. *v is malloc'ed, sorted by
  * name; free with nl_counters_free. 0, or -1/errno.
  */
-/* Sorts counter values by name, for nl_counter_find. */
-void nl_counters_sort(struct fw_counter_val *v, size_t n);
 int nl_map_counts(struct fw_nl *nl, const char *table,
 		  struct fw_counter_val **v, size_t *n);
+/* Sorts counter values by name, for nl_counter_find. */
+void nl_counters_sort(struct fw_counter_val *v, size_t n);
 /* The entry of name in a list sorted by name, or NULL. */
 struct fw_counter_val *nl_counter_find(struct fw_counter_val *v, size_t n,
 				       const char *name);
+/* Whether a list sorted by name holds a name that begins with prefix. */
+bool nl_counter_prefixed(const struct fw_counter_val *v, size_t n,
+			 const char *prefix);
 
 /* What the kernel's answer to one message is about. */
 struct fw_nl_blame {

@@ -88,6 +88,22 @@ struct fw_counter_val *nl_counter_find(struct fw_counter_val *v, size_t n,
 	return n ? bsearch(&key, v, n, sizeof(*v), cmp_name) : NULL;
 }
 
+bool nl_counter_prefixed(const struct fw_counter_val *v, size_t n,
+			 const char *prefix)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strncmp(v[lo].name, prefix, strlen(prefix));
+}
+
 /* The comment of an element: nftnl udata, type COMMENT, NUL-terminated. */
 static const char *elem_comment(struct nftnl_set_elem *e)
 {
