@@ -615,16 +615,43 @@ static size_t hkey(const struct fw_pmelem *e, size_t len, uint8_t k[24])
 	return len + 8;
 }
 
-static int hcmp(const void *x, const void *y, void *len)
-{
-	uint8_t a[24], b[24];
-	size_t n = hkey(x, *(const size_t *)len, a);
+/* A hash map element's place in that order: its key's bytes from the
+ * last, which memcmp compares, worked out once per element rather than
+ * twice per comparison. */
+struct hord {
+	uint8_t k[24];
+	uint32_t i;
+};
 
-	hkey(y, *(const size_t *)len, b);
-	for (size_t i = n; i-- > 0;)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
+static int hord_cmp(const void *x, const void *y)
+{
+	const struct hord *a = x, *b = y;
+	int c = memcmp(a->k, b->k, sizeof(a->k));
+
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Sorts v[0..n) into the order nft lists a hash map in. */
+static void hsort(struct fw_pmelem *v, size_t n, size_t len)
+{
+	struct hord *o = xmalloc((n + 1) * sizeof(*o));
+	struct fw_pmelem *t = xmalloc((n + 1) * sizeof(*t));
+	uint8_t k[24];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = hkey(&v[i], len, k);
+
+		memset(o[i].k, 0, sizeof(o[i].k));
+		for (size_t j = 0; j < kl; j++)
+			o[i].k[j] = k[kl - 1 - j];
+		o[i].i = (uint32_t)i;
+	}
+	qsort(o, n, sizeof(*o), hord_cmp);
+	for (size_t i = 0; i < n; i++)
+		t[i] = v[o[i].i];
+	memcpy(v, t, n * sizeof(*v));
+	free(t);
+	free(o);
 }
 
 /* Adds map name (plen 0: interval) with elements v[0..n). */
@@ -676,7 +703,7 @@ static size_t build_maps(struct mapctx *m, int deny, int fi, size_t *first)
 				cidr_each(me.v[j].addr.lo, me.v[j].addr.hi,
 					  len, hash_emit, &h);
 			}
-			qsort_r(out.v, out.n, sizeof(*out.v), hcmp, &len);
+			hsort(out.v, out.n, len);
 			map_put(m, deny, fi, pl.v[i], out.v, out.n);
 			free(out.v);
 		}
