@@ -27,6 +27,7 @@
 
 /* Counter readings for rates, and the metrics textfile, this often. */
 #define SAMPLE_MS 5000
+#define SAMPLE_AFTER_APPLY_MS 250
 #define TEXTFILE_MS 15000
 
 static void log_diags(const char *what, const struct fw_diags *diags)
@@ -330,9 +331,12 @@ void daemon_activated(struct fw_daemon *d, bool kernel, bool settled)
 		drop_saved_doc(d->active);
 		settle(d);
 	}
-	/* A reading right after the reply: rates restart from the new
-	 * counters, and the client does not wait for a dump of them. */
-	if (!d->sampler || loop_timer_set(d->sampler, 1, SAMPLE_MS) < 0)
+	/* A reading soon after the reply: rates restart from the new
+	 * counters. Not at once: the client does not wait for a dump of
+	 * them, nor does a request that follows (config management's
+	 * next step, or the next apply of a burst). */
+	if (!d->sampler ||
+	    loop_timer_set(d->sampler, SAMPLE_AFTER_APPLY_MS, SAMPLE_MS) < 0)
 		daemon_sample(d);
 	daemon_write_textfile(d);
 }
@@ -375,15 +379,22 @@ struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
 
 static void fold(struct fw_daemon *d)
 {
+	struct fw_ready *a = d->active;
+
 	if (state_fold(d->cfg.statedir) >= 0)
 		return;
-	log_warn_errno("cannot write out the policy edit saved in %s",
+	log_warn_errno("cannot write out the policy edits saved in %s",
 		       d->cfg.statedir);
-	/* The edit did not fit the saved text: save fwd's own. */
-	if (errno == ESTALE && d->active && d->active->doc)
-		d->active->saved =
-		    state_commit(d->cfg.statedir, d->active->doc,
-				 d->active->len, &d->active->meta) == 0;
+	if (!a)
+		return;
+	/* The edits did not fit the saved text: save fwd's own text, or,
+	 * let go of already, have the next apply save its text whole. */
+	a->saved = errno == ESTALE && a->doc &&
+		   state_commit(d->cfg.statedir, a->doc, a->len, &a->meta) == 0;
+	if (!a->saved)
+		log_err("the policy saved in %s is not the active one until "
+			"the next apply",
+			d->cfg.statedir);
 }
 
 static void on_fold(void *arg)
@@ -397,13 +408,15 @@ static void on_fold(void *arg)
 
 void daemon_fold_later(struct fw_daemon *d)
 {
-	if (!d->loop)
-		fold(d);
-	else if (d->fold_timer)
-		loop_timer_set(d->fold_timer, FOLD_IDLE_MS, 0);
+	bool armed;
+
+	if (d->fold_timer)
+		armed = loop_timer_set(d->fold_timer, FOLD_IDLE_MS, 0) == 0;
 	else
-		d->fold_timer =
-		    loop_timer_add(d->loop, FOLD_IDLE_MS, 0, on_fold, d);
+		armed = d->loop && (d->fold_timer = loop_timer_add(
+					d->loop, FOLD_IDLE_MS, 0, on_fold, d));
+	if (!armed)
+		fold(d); /* no loop, or no timer: now */
 }
 
 void daemon_free(struct fw_daemon *d)

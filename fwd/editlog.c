@@ -5,6 +5,7 @@
  * byte, ends the log there instead of making a text nobody applied.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ static bool size_field(const cJSON *h, const char *key, size_t *v)
 
 	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
 	    n->valuedouble > 9007199254740992.0 ||
+	    n->valuedouble > (double)SIZE_MAX ||
 	    n->valuedouble != (double)(size_t)n->valuedouble)
 		return false;
 	*v = (size_t)n->valuedouble;

@@ -266,6 +266,63 @@ static int ekey_cmp(const void *a, const void *b)
 		      48);
 }
 
+/* Elements in one request for what they counted: far below nl->buf. */
+#define ELEMS_PER_GET 128
+
+/*
+ * Elements v[0..n) of map m as the kernel holds them (keys and counters,
+ * into ks), asked for by key: a few elements of a big map cost a few
+ * lookups, not a dump of the map. -1/errno (ENOENT: one is not there).
+ */
+static int elems_get(struct fw_nl *nl, const char *table,
+		     const struct fw_pmap *m, const struct fw_pmelem *v,
+		     size_t n, struct ekeys *ks)
+{
+	for (size_t i = 0; i < n;) {
+		struct nlmsghdr *nlh =
+		    nl_req(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK);
+		struct nftnl_set *set = must(nftnl_set_alloc());
+
+		nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+		nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
+		for (size_t k = 0; i < n && k < ELEMS_PER_GET; i++, k++) {
+			struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+			uint8_t key[24];
+			size_t len = nl_build_map_key(key, m, v[i].addr.lo,
+						      v[i].proto, v[i].plo);
+
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
+					   (uint32_t)len);
+			if (!m->plen) {
+				nl_build_map_key(key, m, v[i].addr.hi,
+						 v[i].proto, v[i].phi);
+				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END,
+						   key, (uint32_t)len);
+			}
+			nftnl_set_elem_add(set, e);
+		}
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
+		nftnl_set_free(set);
+		if (nl_query(nl, nlh, ekey_cb, ks) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One element of a map as the kernel holds it: what it counted. */
+static int elem_get(struct fw_nl *nl, const char *table,
+		    const struct fw_pmap *m, const struct fw_pmelem *x,
+		    uint64_t pb[2])
+{
+	struct ekeys ks = {0};
+	int r = elems_get(nl, table, m, x, 1, &ks);
+
+	pb[0] = r == 0 && ks.n ? ks.v[0].pk : 0;
+	pb[1] = r == 0 && ks.n ? ks.v[0].by : 0;
+	free(ks.v);
+	return r;
+}
+
 /* Per rule counter name, what the deleted non-jump elements counted. */
 struct carry {
 	struct fw_counter_val *v;
@@ -276,18 +333,13 @@ static int carry_map(struct fw_nl *nl, const struct fw_plan *old,
 		     const struct fw_pmap *m, const struct mvec *del,
 		     struct carry *c)
 {
-	struct nlmsghdr *nlh =
-	    nl_req(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
-	struct nftnl_set *set = must(nftnl_set_alloc());
 	struct ekeys ks = {0};
 	const char *cname = m->name;
 	size_t clen = strcspn(cname, "_");
 
-	nftnl_set_set_str(set, NFTNL_SET_TABLE, old->table);
-	nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
-	nftnl_set_elems_nlmsg_build_payload(nlh, set);
-	nftnl_set_free(set);
-	if (nl_query(nl, nlh, ekey_cb, &ks) < 0) {
+	/* Only the deleted elements, asked for by key (a delta deletes a
+	 * quarter of a big map at most): not a dump of the map. */
+	if (elems_get(nl, old->table, m, del->v, del->n, &ks) < 0) {
 		free(ks.v);
 		return -1;
 	}
@@ -419,38 +471,6 @@ static int carry_counters(struct fw_nl *nl, struct fw_nl_tx *tx,
 }
 
 /* --- rules that count in map elements ------------------------------------ */
-
-/* One element of a map as the kernel holds it: what it counted. */
-static int elem_get(struct fw_nl *nl, const char *table,
-		    const struct fw_pmap *m, const struct fw_pmelem *x,
-		    uint64_t pb[2])
-{
-	struct nlmsghdr *nlh =
-	    nl_req(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK);
-	struct nftnl_set *set = must(nftnl_set_alloc());
-	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
-	struct ekeys ks = {0};
-	uint8_t key[24];
-	size_t len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
-	int r;
-
-	nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-	if (!m->plen) {
-		nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
-				   (uint32_t)len);
-	}
-	nftnl_set_elem_add(set, e);
-	nftnl_set_elems_nlmsg_build_payload(nlh, set);
-	nftnl_set_free(set);
-	r = nl_query(nl, nlh, ekey_cb, &ks);
-	pb[0] = r == 0 && ks.n ? ks.v[0].pk : 0;
-	pb[1] = r == 0 && ks.n ? ks.v[0].by : 0;
-	free(ks.v);
-	return r;
-}
 
 /* Whether element x of map m counts for counter name "<chain>_<rule>". */
 static bool elem_counts_for(const struct fw_pmap *m, const struct fw_pmelem *x,

@@ -163,10 +163,10 @@ int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 	memcpy(from, a->meta.sha256, sizeof(from));
 	memcpy(a->meta.sha256, hash.hex, sizeof(hash.hex));
 	state_meta_stamp(&a->meta, by, time(NULL));
-	a->saved = save(d, from, &m, doc, len, &a->meta);
 	free(a->doc);
 	a->doc = doc;
 	a->len = len;
+	a->saved = save(d, from, &m, doc, len, &a->meta);
 	res->ms[FW_PH_SAVE] = loop_clock_ms() - t;
 	res->changed = res->kernel = nsend > 0;
 	d->apply_ok++;

@@ -187,14 +187,11 @@ static void meta_read(const char *dir, const char *which,
 }
 
 /*
- * dir/<from><ext> becomes dir/<to><ext> as well, by a second link to the
- * same file (the new active file is written beside it, then renamed over
- * it): the active file exists at every moment, and nothing is copied.
- */
-/*
  * dir/previous<ext>.link: a second name of active<ext> (a copy where the
- * file system has no hard links). 1 made, 0 there is no active<ext>, or
- * -1/errno.
+ * file system has no hard links), renamed over previous<ext> next. The
+ * new active file is written beside the old one and renamed over it, so
+ * the active file exists at every moment, and nothing is copied. 1 made,
+ * 0 there is no active<ext>, or -1/errno.
  */
 static int prev_stage(const char *dir, const char *ext)
 {
@@ -399,17 +396,21 @@ static void edits_free(struct edits *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* Empties the file: records a crash brings back are stale. -1/errno. */
+/*
+ * Empties the file (records a crash brings back are stale), or else
+ * removes it: records left whole would take the next edit as one of
+ * theirs. -1/errno.
+ */
 static int edits_clear(const char *dir)
 {
 	char *path = edits_path(dir);
 	int rc = truncate(path, 0);
-	int e = errno;
 
+	if (rc < 0 && errno != ENOENT && (rc = unlink(path)) == 0)
+		dir_sync(path);
+	if (rc < 0 && errno == ENOENT)
+		rc = 0;
 	free(path);
-	if (rc < 0 && e == ENOENT)
-		return 0;
-	errno = e;
 	return rc;
 }
 
@@ -461,7 +462,6 @@ int state_edit(const char *dir, const char *from_sha256, size_t at,
 	char *path = edits_path(dir);
 	struct fw_buf b = {0};
 	struct edits ed;
-	bool made = false;
 	int fd, rc = -1, e;
 
 	edits_read(dir, &ed);
@@ -479,7 +479,10 @@ int state_edit(const char *dir, const char *from_sha256, size_t at,
 	if (fd < 0 && errno == ENOENT) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 			  STATE_MODE);
-		made = fd >= 0;
+		/* The file's name is durable once, when it is made, before
+		 * anything depends on it. */
+		if (fd >= 0)
+			dir_sync(path);
 	}
 	if (fd < 0)
 		goto out;
@@ -489,14 +492,12 @@ int state_edit(const char *dir, const char *from_sha256, size_t at,
 	    lseek(fd, (off_t)ed.used, SEEK_SET) < 0 ||
 	    write_all(fd, b.s, b.len) < 0 || fdatasync(fd) < 0) {
 		e = errno;
-		if (ftruncate(fd, (off_t)ed.used) < 0)
-			e = errno;
+		/* A record that did not make it must not count later. */
+		if (ftruncate(fd, (off_t)ed.used) < 0 && unlink(path) == 0)
+			dir_sync(path);
 		errno = e;
 		goto out;
 	}
-	/* The file's name is durable once, when it is made. */
-	if (made)
-		dir_sync(path);
 	rc = 0;
 out:
 	e = errno;
@@ -560,9 +561,10 @@ int state_fold(const char *dir)
 	}
 	/* One record: the text before it is active.json, which a rotation
 	 * keeps. More: the text before the last one is written whole. */
-	rc = ed.n == 1 ||
-	     (edits_text(dir, &ed, true, &p, &plen, &pm) &&
-	      previous_write(dir, p, plen, &pm) == 0);
+	rc = ed.n == 1 || edits_text(dir, &ed, true, &p, &plen, &pm);
+	if (!rc)
+		errno = EBADMSG; /* cannot be: the whole chain made a text */
+	rc = rc && (ed.n == 1 || previous_write(dir, p, plen, &pm) == 0);
 	rc = rc && stage_as(dir, ".fold", a, alen, &st) == 0 &&
 			     commit_staged(dir, &st, &am, ed.n == 1) == 0
 		     ? 1
