@@ -390,7 +390,7 @@ static char *request_check(const cJSON *j, const struct fw_cmd **cmd)
 static char *attach_policy(cJSON *j, const char *p, size_t n)
 {
 	const cJSON *nb = cJSON_GetObjectItemCaseSensitive(j, "policy_bytes");
-	cJSON *s;
+	char *text;
 
 	if (!cJSON_IsNumber(nb) || nb->valuedouble != (double)n)
 		return xasprintf("%zu bytes follow the request, but "
@@ -398,14 +398,28 @@ static char *attach_policy(cJSON *j, const char *p, size_t n)
 	if (cJSON_GetObjectItemCaseSensitive(j, "policy"))
 		return xasprintf("request has \"policy\" twice: as a member "
 				 "and after the request");
-	s = cJSON_CreateString("");
-	if (!s)
-		abort();
-	free(s->valuestring);
-	s->valuestring = xmalloc(n + 1);
-	memcpy(s->valuestring, p, n);
-	s->valuestring[n] = '\0';
-	cJSON_AddItemToObject(j, "policy", s);
+	text = xmalloc(n + 1);
+	memcpy(text, p, n);
+	text[n] = '\0';
+	proto_request_set_policy(j, text, n);
+	return NULL;
+}
+
+/* A request whose policy comes as a file passed with it: a size, and no
+ * other policy. */
+static char *file_check(const cJSON *j, bool attached)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "policy_file");
+
+	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
+	    n->valuedouble > (double)UINT32_MAX ||
+	    n->valuedouble != (double)(uint32_t)n->valuedouble)
+		return xasprintf("\"policy_file\" must be the size of the "
+				 "policy file passed with the request");
+	if (attached || cJSON_GetObjectItemCaseSensitive(j, "policy") ||
+	    cJSON_GetObjectItemCaseSensitive(j, "policy_bytes"))
+		return xasprintf("request has \"policy_file\" and another "
+				 "policy");
 	return NULL;
 }
 
@@ -429,6 +443,8 @@ cJSON *proto_request_decode(const char *body, size_t len,
 		*err = xasprintf("request is not a JSON object");
 	else
 		*err = request_check(j, cmd);
+	if (!*err && cJSON_GetObjectItemCaseSensitive(j, "policy_file"))
+		*err = file_check(j, nul != NULL);
 	if (!*err && nul)
 		*err = attach_policy(j, nul + 1, len - jlen - 1);
 	else if (!*err && cJSON_GetObjectItemCaseSensitive(j, "policy_bytes"))
@@ -440,6 +456,19 @@ cJSON *proto_request_decode(const char *body, size_t len,
 		return NULL;
 	}
 	return j;
+}
+
+void proto_request_set_policy(cJSON *req, char *text, size_t len)
+{
+	cJSON *s = cJSON_CreateString("");
+
+	if (!s)
+		abort();
+	free(s->valuestring);
+	s->valuestring = text;
+	cJSON_AddItemToObject(req, "policy", s);
+	cJSON_DeleteItemFromObjectCaseSensitive(req, "policy_bytes");
+	cJSON_AddNumberToObject(req, "policy_bytes", (double)len);
 }
 
 cJSON *proto_request_new(const char *cmd)

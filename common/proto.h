@@ -65,6 +65,15 @@
  * would a policy string. A megabyte policy is then neither escaped by the
  * client nor unescaped and scanned twice by the server.
  *
+ * Or the policy stays in its file: the client passes the open file with
+ * the request (SCM_RIGHTS, on the frame's first bytes), and the object
+ * says "policy_file": N, the file's size. The server reads the N bytes of
+ * that regular file and makes them the "policy" member, as above; a file
+ * of another kind or size, or no file passed, fails the request. Nothing
+ * of the policy crosses the socket. (An fwd older than that answers that
+ * "policy" must be a string; the client then sends it as one.) Files
+ * passed with any other request are closed unread.
+ *
  * "v" is the protocol version, the number 1. "cmd" is a command name from
  * the table below. Other members are the command's arguments. The server
  * validates the envelope completely before dispatching: the body must be
@@ -215,6 +224,9 @@ int proto_frame_encode_json(struct fw_buf *out, const cJSON *obj);
  */
 cJSON *proto_request_decode(const char *body, size_t len,
 			    const struct fw_cmd **cmd, char **err);
+/* Makes text[0..len) (malloc'ed, NUL-terminated; taken) req's "policy",
+ * with "policy_bytes": len, as an attached policy would be. */
+void proto_request_set_policy(cJSON *req, char *text, size_t len);
 /* Builds {"v": 1, "cmd": name}; the caller adds arguments. */
 cJSON *proto_request_new(const char *cmd);
 

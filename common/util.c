@@ -173,20 +173,22 @@ int file_view(const char *path, struct fw_view *v)
 	v->s = NULL;
 	v->len = 0;
 	v->mapped = false;
+	v->fd = -1;
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
 			 0);
-		e = errno;
-		close(fd);
 		if (p == MAP_FAILED) {
+			e = errno;
+			close(fd);
 			errno = e;
 			return -1;
 		}
 		v->s = p;
 		v->len = (size_t)st.st_size;
 		v->mapped = true;
+		v->fd = fd;
 		return 0;
 	}
 	close(fd);
@@ -200,9 +202,12 @@ void file_view_free(struct fw_view *v)
 		munmap((void *)v->s, v->len);
 	else
 		free((void *)v->s);
+	if (v->fd >= 0)
+		close(v->fd);
 	v->s = NULL;
 	v->len = 0;
 	v->mapped = false;
+	v->fd = -1;
 }
 
 static sigjmp_buf view_cut;

@@ -30,14 +30,15 @@ void buf_free(struct fw_buf *b);
 char *file_read(const char *path, size_t *len);
 /*
  * A file's bytes, read-only and not copied: a regular file is mapped (the
- * page cache's own pages), anything else (a pipe) read. Only a read view
- * is NUL-terminated. A mapped file cut short meanwhile raises SIGBUS where
- * its lost pages are read. -1/errno.
+ * page cache's own pages) and stays open (fd), anything else (a pipe) is
+ * read (fd -1). Only a read view is NUL-terminated. A mapped file cut
+ * short meanwhile raises SIGBUS where its lost pages are read. -1/errno.
  */
 struct fw_view {
 	const char *s;
 	size_t len;
 	bool mapped;
+	int fd;
 };
 int file_view(const char *path, struct fw_view *v);
 void file_view_free(struct fw_view *v);

@@ -99,16 +99,36 @@ int client_connect(const char *socket_path, int timeout_ms)
 	return connect_by(socket_path, deadline_of(timeout_ms));
 }
 
-/* Sends the n pieces of v (which it uses up) whole. */
-static int send_all(int fd, struct iovec *v, size_t n, uint64_t deadline)
+/* Sends the n pieces of v (which it uses up) whole, and with its first
+ * bytes the open file pass unless it is -1. */
+static int send_all(int fd, struct iovec *v, size_t n, int pass,
+		    uint64_t deadline)
 {
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
 	struct msghdr m = {0};
 	ssize_t k;
 
 	while (n) {
 		m.msg_iov = v;
 		m.msg_iovlen = n;
+		if (pass >= 0) {
+			memset(&u, 0, sizeof(u));
+			m.msg_control = u.b;
+			m.msg_controllen = sizeof(u.b);
+			u.h.cmsg_level = SOL_SOCKET;
+			u.h.cmsg_type = SCM_RIGHTS;
+			u.h.cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(&u.h), &pass, sizeof(pass));
+		}
 		k = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k > 0) {
+			pass = -1; /* it went with those bytes */
+			m.msg_control = NULL;
+			m.msg_controllen = 0;
+		}
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -164,13 +184,13 @@ static char *recv_frame(int fd, size_t *len, uint64_t deadline)
 int client_request(int fd, const char *request_json, char **reply_json,
 		   size_t *reply_len, int timeout_ms)
 {
-	return client_request_with(fd, request_json, NULL, 0, reply_json,
+	return client_request_with(fd, request_json, NULL, 0, -1, reply_json,
 				   reply_len, timeout_ms);
 }
 
 int client_request_with(int fd, const char *request_json, const char *att,
-			size_t att_len, char **reply_json, size_t *reply_len,
-			int timeout_ms)
+			size_t att_len, int pass, char **reply_json,
+			size_t *reply_len, int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	size_t jlen = strlen(request_json), body = jlen, len;
@@ -198,7 +218,7 @@ int client_request_with(int fd, const char *request_json, const char *att,
 		v[n++] = (struct iovec){"", 1};
 		v[n++] = (struct iovec){(void *)att, att_len};
 	}
-	if (send_all(fd, v, n, deadline) < 0) {
+	if (send_all(fd, v, n, pass, deadline) < 0) {
 		e = errno;
 		/* fwd may have said why it closed on us: read that. */
 		if (e == EPIPE || e == ECONNRESET)

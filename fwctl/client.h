@@ -31,10 +31,11 @@ int client_request(int fd, const char *request_json, char **reply_json,
 		   size_t *reply_len, int timeout_ms);
 
 /* The same with an attachment: att[0..att_len) after the JSON text and
- * a NUL byte (proto.h); none when att is NULL. */
+ * a NUL byte (proto.h); none when att is NULL. And the open file pass
+ * passed with the request (SCM_RIGHTS; proto.h), unless it is -1. */
 int client_request_with(int fd, const char *request_json, const char *att,
-			size_t att_len, char **reply_json, size_t *reply_len,
-			int timeout_ms);
+			size_t att_len, int pass, char **reply_json,
+			size_t *reply_len, int timeout_ms);
 
 /*
  * client_connect + client_request + close, all within timeout_ms. 0, or -1

@@ -21,8 +21,9 @@
 #define CALL_TIMEOUT_MS 120000
 
 /*
- * A policy to send after the request (proto.h), on a connection already
- * open: fd -1 and att NULL when there is none.
+ * The policy of a request, on a connection open already (fd; -1 when
+ * there is none; proto.h): a mapped file goes as the file itself, passed
+ * with the request; anything else (a pipe) as bytes after the request.
  */
 struct attached {
 	int fd;
@@ -30,37 +31,49 @@ struct attached {
 	const char *file;
 };
 
-/* Whether reply is an fwd's that does not know attached policies. */
-static bool attach_refused(const char *reply)
+/* Whether reply is an older fwd's that does not take the policy the way
+ * the request carried it: after the request ("not valid JSON"), or as a
+ * file passed ("policy" must be a string). */
+static bool sent_to_older(const char *reply)
 {
 	char *err = NULL;
 	cJSON *j = proto_reply_decode(reply, strlen(reply), &err);
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
 	bool old = j && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) &&
 		   cJSON_IsString(e) &&
-		   !strncmp(e->valuestring, "request is not valid JSON", 25);
+		   (!strncmp(e->valuestring, "request is not valid JSON", 25) ||
+		    !strncmp(e->valuestring, "\"policy\" must be the policy "
+					     "document as a string", 46));
 
 	cJSON_Delete(j);
 	free(err);
 	return old;
 }
 
-/* The request text (freed) with the policy as its "policy" string
- * instead of "policy_bytes". */
-static char *as_string(char *text, const char *policy, size_t len)
+static int copy_out(const char *s, size_t n, void *arg)
+{
+	memcpy(arg, s, n);
+	return 0;
+}
+
+/* The request text (freed) with the policy of v as its "policy" string
+ * instead; NULL if the file was cut short meanwhile. */
+static char *as_string(char *text, const struct fw_view *v)
 {
 	cJSON *j = cJSON_Parse(text);
-	char *out, *s = xmalloc(len + 1);
+	char *out = NULL, *s = xmalloc(v->len + 1);
 
 	free(text);
 	if (!j)
 		abort(); /* fwctl's own text */
-	memcpy(s, policy, len);
-	s[len] = '\0';
-	cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_bytes");
-	cJSON_AddStringToObject(j, "policy", s);
+	if (file_view_run(v, copy_out, s) == 0) {
+		s[v->len] = '\0';
+		cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_bytes");
+		cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_file");
+		cJSON_AddStringToObject(j, "policy", s);
+		out = cJSON_PrintUnformatted(j);
+	}
 	free(s);
-	out = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return out;
 }
@@ -79,26 +92,28 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 
 	cJSON_Delete(req);
 	if (a && a->fd >= 0) {
-		r = client_request_with(a->fd, text, a->v.s, a->v.len, &body,
+		bool file = a->v.fd >= 0;
+
+		r = client_request_with(a->fd, text, file ? NULL : a->v.s,
+					file ? 0 : a->v.len, a->v.fd, &body,
 					NULL, CALL_TIMEOUT_MS);
 		e = errno;
 		close(a->fd);
-		if (r < 0 && e == EFAULT) {
-			/* The kernel could not read the mapped file. */
-			fprintf(stderr, "fwctl: %s: cut short while fwctl "
-				"sent it; nothing was applied\n", a->file);
-			file_view_free(&a->v);
-			free(text);
-			*rc = FWCTL_FAIL;
-			return NULL;
-		}
-		if (r == 0 && attach_refused(body)) {
+		if (r == 0 && sent_to_older(body)) {
 			/* An fwd older than fwctl (between a package's
 			 * unpacking and the daemon's restart): the policy
 			 * again, as a JSON string. */
 			free(body);
 			body = NULL;
-			text = as_string(text, a->v.s, a->v.len);
+			text = as_string(text, &a->v);
+			if (!text) {
+				fprintf(stderr, "fwctl: %s: cut short while "
+					"fwctl read it; nothing was "
+					"applied\n", a->file);
+				file_view_free(&a->v);
+				*rc = FWCTL_FAIL;
+				return NULL;
+			}
 			r = client_call(o->socket, text, &body,
 					CALL_TIMEOUT_MS);
 			e = errno;
@@ -237,9 +252,10 @@ static int sendable(const char *s, size_t n, void *arg)
 
 /*
  * Adds the policy of file to req. A file without includes goes as it is
- * written, after the request (*a: on a connection open already), and fwd
- * validates it, naming file in its messages: reading a big policy once
- * instead of twice, and escaping it not at all. Otherwise -- includes, or
+ * written (*a: on a connection open already): passed to fwd as the open
+ * file, or, not a regular file, its bytes after the request. fwd
+ * validates it, naming file in its messages: a big policy is neither
+ * copied through the socket nor escaped. Otherwise -- includes, or
  * no fwd to ask -- fwctl validates file and its includes itself (so that
  * an invalid policy fails with its errors whether fwd runs or not) and
  * sends the one self-contained document, which fwd validates again.
@@ -256,7 +272,11 @@ static int add_policy(const struct fwctl_opts *o, cJSON *req,
 	if (file_view(file, &a->v) == 0 &&
 	    file_view_run(&a->v, sendable, NULL) == 1 &&
 	    (a->fd = client_connect(o->socket, 2000)) >= 0) {
-		cJSON_AddNumberToObject(req, "policy_bytes", (double)a->v.len);
+		/* A mapped file goes as itself; what was read, after. */
+		cJSON_AddNumberToObject(req,
+					a->v.fd >= 0 ? "policy_file"
+						     : "policy_bytes",
+					(double)a->v.len);
 		if (proto_utf8_valid(file, strlen(file)))
 			cJSON_AddStringToObject(req, "file", file);
 		return 0;

@@ -38,6 +38,7 @@ struct fw_client {
 	bool closing;		/* framing error: flush, then close */
 	bool eof;		/* peer shut down its sending side */
 	bool dead;		/* I/O error: close now */
+	int passed;		/* a file passed with the request, or -1 */
 	struct fw_client *prev, *next;
 };
 
@@ -175,6 +176,8 @@ static void client_close(struct fw_client *c)
 
 	loop_watch_del(c->w);
 	close(c->fd);
+	if (c->passed >= 0)
+		close(c->passed);
 	proto_reader_free(&c->rd);
 	buf_free(&c->out);
 	if (c->prev)
@@ -248,6 +251,64 @@ static void dispatch_call(struct fw_client *c, const struct fw_cmd *cmd,
 	}
 }
 
+/*
+ * The policy of a request that says "policy_file": N (proto.h): the N
+ * bytes of the regular file passed with it, which become its "policy"
+ * (and "policy_bytes"). NULL, or an error message (malloc'ed).
+ */
+static char *take_file(struct fw_client *c, cJSON *req)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(req, "policy_file");
+	size_t want = n ? (size_t)n->valuedouble : 0, got = 0;
+	int fd = c->passed;
+	struct stat st;
+	char *text, *err = NULL;
+	ssize_t k;
+
+	if (!n)
+		return NULL;
+	c->passed = -1;
+	if (fd < 0)
+		return xasprintf("\"policy_file\" says a file comes with the "
+				 "request, but none did");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		err = xasprintf("the policy passed is not a regular file");
+	else if ((size_t)st.st_size != want)
+		err = xasprintf("the policy file is %lld bytes, not %zu: it "
+				"changed while it was sent",
+				(long long)st.st_size, want);
+	else if (want > c->srv->lim.max_frame)
+		err = xasprintf("the policy file is %zu bytes, over the "
+				"limit of %zu",
+				want, (size_t)c->srv->lim.max_frame);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	text = xmalloc(want + 1);
+	while (got < want) {
+		k = pread(fd, text + got, want - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			err = xasprintf("cannot read the policy file passed: "
+					"%s",
+					k < 0 ? strerror(errno)
+					      : "it got shorter");
+			break;
+		}
+		got += (size_t)k;
+	}
+	close(fd);
+	if (err) {
+		free(text);
+		return err;
+	}
+	text[want] = '\0';
+	proto_request_set_policy(req, text, want);
+	return NULL;
+}
+
 /* Answers one request frame; takes body (freed once decoded, before the
  * command runs: a big policy is then held once, in the request). */
 static void dispatch(struct fw_client *c, char *body, size_t len)
@@ -261,10 +322,19 @@ static void dispatch(struct fw_client *c, char *body, size_t len)
 		abort();
 	req = proto_request_decode(body, len, &cmd, &err);
 	free(body);
+	if (req && (err = take_file(c, req)) != NULL) {
+		cJSON_Delete(req);
+		req = NULL;
+	}
 	if (req)
 		dispatch_call(c, cmd, req, reply);
 	else
 		proto_reply_error(reply, FW_CODE_FAIL, "%s", err);
+	/* A file passed with a request that does not take one. */
+	if (c->passed >= 0) {
+		close(c->passed);
+		c->passed = -1;
+	}
 	client_reply(c, reply);
 	cJSON_Delete(reply);
 	cJSON_Delete(req);
@@ -301,6 +371,46 @@ static void client_body(struct fw_client *c, size_t n)
 	}
 }
 
+/*
+ * recv(2) that also takes files passed with the bytes (SCM_RIGHTS): the
+ * first one is kept for the request (proto.h, "policy_file"), any other
+ * closed at once.
+ */
+static ssize_t recv_fds(struct fw_client *c, char *p, size_t want)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec v = {p, want};
+	struct msghdr m = {.msg_iov = &v,
+			   .msg_iovlen = 1,
+			   .msg_control = u.b,
+			   .msg_controllen = sizeof(u.b)};
+	struct cmsghdr *h;
+	ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		size_t k;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
+			if (c->passed < 0)
+				c->passed = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
 static void client_read(struct fw_client *c)
 {
 	char buf[READ_CHUNK];
@@ -318,7 +428,7 @@ static void client_read(struct fw_client *c)
 			if (want > sizeof(buf))
 				want = sizeof(buf);
 		}
-		n = recv(c->fd, room ? room : buf, want, MSG_DONTWAIT);
+		n = recv_fds(c, room ? room : buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -416,6 +526,7 @@ static void client_new(struct fw_server *s, int fd)
 	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
 	c->fd = fd;
+	c->passed = -1;
 	c->peer = p;
 	c->last_progress = loop_now_ms();
 	proto_reader_init(&c->rd, s->lim.max_frame);

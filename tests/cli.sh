@@ -70,9 +70,10 @@ same "$?" 2 "fwd refuses stray arguments"
 "$FWD" --version >out 2>err
 same "$(cat out)" "fwd 0.1.0" "fwd --version"
 
-# An fwd older than fwctl refuses a policy sent after the request ("not
-# valid JSON"): fwctl sends it again as a JSON string. The stand-in
-# answers like that old fwd and writes down the policy it got.
+# An fwd older than fwctl refuses a policy passed as a file ("policy" must
+# be a string) or sent after the request ("not valid JSON"): fwctl sends
+# it again as a JSON string. The stand-in answers like those old fwds and
+# writes down the policy it got.
 if command -v python3 >/dev/null 2>&1; then
 	cat >old-fwd.py <<'PY'
 import json, os, socket, struct, sys
@@ -101,9 +102,16 @@ for _ in range(3):
     if b is None:
         c.close()
         continue
+    ways = open(got + ".ways", "a")
+    ways.write("after " if b"\0" in b else
+               "file " if "policy_file" in json.loads(b) else "string ")
+    ways.close()
     if b"\0" in b:
         reply(c, {"ok": False, "code": 1, "error":
                   "request is not valid JSON: trailing data at line 1 column 60"})
+    elif "policy" not in json.loads(b):
+        reply(c, {"ok": False, "code": 2, "error":
+                  "\"policy\" must be the policy document as a string"})
     else:
         open(got, "w").write(json.loads(b)["policy"])
         reply(c, {"ok": True, "changed": True, "dry_run": False,
@@ -112,13 +120,26 @@ for _ in range(3):
         break
     c.close()
 PY
-	python3 old-fwd.py "$T_TMP/old.sock" "$T_TMP/old.got" &
-	OLD=$!
-	wait_for 5 test -e "$T_TMP/old.sock.ready"
-	FWD_SOCKET="$T_TMP/old.sock" "$FWCTL" apply "$G/spec-db.json" >out 2>err
-	same "$?" 0 "apply to an older fwd: sent again as a string"
-	check "apply to an older fwd: it got the file as written" \
-		cmp -s "$T_TMP/old.got" "$G/spec-db.json"
-	kill "$OLD" 2>/dev/null
-	wait "$OLD" 2>/dev/null || : # a killed stand-in is not a failure
+	# older WHAT WAYS CMD...: CMD applies the policy to a fresh stand-in,
+	# which must have seen the ways of sending it in WAYS.
+	older() {
+		_what=$1 _ways=$2
+		shift 2
+		rm -f "$T_TMP/old.sock" "$T_TMP/old.sock.ready" "$T_TMP/old.got"*
+		python3 old-fwd.py "$T_TMP/old.sock" "$T_TMP/old.got" &
+		OLD=$!
+		wait_for 5 test -e "$T_TMP/old.sock.ready"
+		FWD_SOCKET="$T_TMP/old.sock" "$@" >out 2>err
+		same "$?" 0 "$_what to an older fwd: sent again as a string"
+		check "$_what to an older fwd: it got the text as written" \
+			cmp -s "$T_TMP/old.got" "$G/spec-db.json"
+		same "$(cat "$T_TMP/old.got.ways")" "$_ways" \
+			"$_what to an older fwd: first $_ways"
+		kill "$OLD" 2>/dev/null
+		wait "$OLD" 2>/dev/null || : # a killed stand-in is no failure
+	}
+	# A file is passed first; a pipe's bytes come after the request.
+	older "apply" "file string " "$FWCTL" apply "$G/spec-db.json"
+	older "apply from a pipe" "after string " \
+		sh -c "cat '$G/spec-db.json' | '$FWCTL' apply /dev/stdin"
 fi

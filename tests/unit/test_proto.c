@@ -230,6 +230,22 @@ static void test_decode_errors(void)
 	       "request");
 	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"a\":\"\xff\"}\0abc",
 	       "request is not valid UTF-8 text");
+	/* A policy passed as a file: its size, and no other policy. */
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":\"3\"}",
+	       "\"policy_file\" must be the size of the policy file passed "
+	       "with the request");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":-1}",
+	       "\"policy_file\" must be the size of the policy file passed "
+	       "with the request");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":2.5}",
+	       "\"policy_file\" must be the size of the policy file passed "
+	       "with the request");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":3,"
+	       "\"policy\":\"x\"}",
+	       "request has \"policy_file\" and another policy");
+	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":3,"
+	       "\"policy_bytes\":3}\0abc",
+	       "request has \"policy_file\" and another policy");
 	ERR_IS("{\"v\":1,", "request is not valid JSON: syntax error at line 1 column 7");
 	ERR_IS("{\n \"v\": 1,\n \"cmd\": x\n}",
 	       "request is not valid JSON: syntax error at line 3 column 9");
