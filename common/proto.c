@@ -407,10 +407,14 @@ static char *attach_policy(cJSON *j, const char *p, size_t n)
 
 /* A request whose policy comes as a file passed with it: a size, and no
  * other policy. */
-static char *file_check(const cJSON *j, bool attached)
+static char *file_check(const cJSON *j, const struct fw_cmd *cmd,
+			bool attached)
 {
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "policy_file");
 
+	if (cmd->id != FW_CMD_APPLY && cmd->id != FW_CMD_DIFF)
+		return xasprintf("\"policy_file\" is for apply and diff, not "
+				 "%s", cmd->name);
 	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
 	    n->valuedouble > (double)UINT32_MAX ||
 	    n->valuedouble != (double)(uint32_t)n->valuedouble)
@@ -444,7 +448,7 @@ cJSON *proto_request_decode(const char *body, size_t len,
 	else
 		*err = request_check(j, cmd);
 	if (!*err && cJSON_GetObjectItemCaseSensitive(j, "policy_file"))
-		*err = file_check(j, nul != NULL);
+		*err = file_check(j, *cmd, nul != NULL);
 	if (!*err && nul)
 		*err = attach_policy(j, nul + 1, len - jlen - 1);
 	else if (!*err && cJSON_GetObjectItemCaseSensitive(j, "policy_bytes"))

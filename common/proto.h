@@ -65,14 +65,19 @@
  * would a policy string. A megabyte policy is then neither escaped by the
  * client nor unescaped and scanned twice by the server.
  *
- * Or the policy stays in its file: the client passes the open file with
- * the request (SCM_RIGHTS, on the frame's first bytes), and the object
- * says "policy_file": N, the file's size. The server reads the N bytes of
- * that regular file and makes them the "policy" member, as above; a file
- * of another kind or size, or no file passed, fails the request. Nothing
- * of the policy crosses the socket. (An fwd older than that answers that
+ * Or the policy stays in its file (apply and diff): the client passes the
+ * open file with the request (SCM_RIGHTS, with the frame's first bytes),
+ * and the object says "policy_file": N, the file's size. The server reads
+ * the N bytes of that regular file as they are then and makes them the
+ * "policy" member, as above; a file of another kind or size, or no file
+ * passed, fails the request. Nothing of the policy crosses the socket.
+ * The server never waits for the file (the client has just read it):
+ * when its pages are not in memory, or its file system cannot say, the
+ * request fails with FW_PROTO_FILE_WAITS, and the client sends the bytes
+ * after the request instead. (An fwd older than files answers that
  * "policy" must be a string; the client then sends it as one.) Files
- * passed with any other request are closed unread.
+ * passed with any other request, later in a frame, or by a client that
+ * may not run the command are closed unread.
  *
  * "v" is the protocol version, the number 1. "cmd" is a command name from
  * the table below. Other members are the command's arguments. The server
@@ -131,6 +136,11 @@
  */
 
 #define FW_PROTO_VERSION 1
+/* The error of a "policy_file" request whose file cannot be read without
+ * waiting (proto.h's DOC): the client sends the bytes instead. */
+#define FW_PROTO_FILE_WAITS                                                   \
+	"the policy file passed cannot be read without waiting; send its "   \
+	"bytes"
 #define FW_PROTO_MAX_FRAME (64u << 20)
 #define FW_PROTO_HDR_LEN 4
 

@@ -31,23 +31,45 @@ struct attached {
 	const char *file;
 };
 
+/* Whether reply is an error whose message begins with prefix. */
+static bool error_starts(const char *reply, const char *prefix)
+{
+	char *err = NULL;
+	cJSON *j = proto_reply_decode(reply, strlen(reply), &err);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	bool is = j && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) &&
+		  cJSON_IsString(e) &&
+		  !strncmp(e->valuestring, prefix, strlen(prefix));
+
+	cJSON_Delete(j);
+	free(err);
+	return is;
+}
+
 /* Whether reply is an older fwd's that does not take the policy the way
  * the request carried it: after the request ("not valid JSON"), or as a
  * file passed ("policy" must be a string). */
 static bool sent_to_older(const char *reply)
 {
-	char *err = NULL;
-	cJSON *j = proto_reply_decode(reply, strlen(reply), &err);
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-	bool old = j && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) &&
-		   cJSON_IsString(e) &&
-		   (!strncmp(e->valuestring, "request is not valid JSON", 25) ||
-		    !strncmp(e->valuestring, "\"policy\" must be the policy "
-					     "document as a string", 46));
+	return error_starts(reply, "request is not valid JSON") ||
+	       error_starts(reply, "\"policy\" must be the policy document "
+				   "as a string");
+}
 
+/* The request text (freed) with "policy_bytes" instead of "policy_file". */
+static char *as_bytes(char *text, size_t len)
+{
+	cJSON *j = cJSON_Parse(text);
+	char *out;
+
+	free(text);
+	if (!j)
+		abort(); /* fwctl's own text */
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "policy_file");
+	cJSON_AddNumberToObject(j, "policy_bytes", (double)len);
+	out = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
-	free(err);
-	return old;
+	return out;
 }
 
 static int copy_out(const char *s, size_t n, void *arg)
@@ -99,6 +121,31 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 					NULL, CALL_TIMEOUT_MS);
 		e = errno;
 		close(a->fd);
+		if (r == 0 && file && error_starts(body, FW_PROTO_FILE_WAITS)) {
+			/* fwd would have to wait for the file (not in
+			 * memory, a network file system): its bytes. */
+			free(body);
+			body = NULL;
+			text = as_bytes(text, a->v.len);
+			a->fd = client_connect(o->socket, 2000);
+			r = a->fd < 0 ? -1
+				      : client_request_with(
+						a->fd, text, a->v.s, a->v.len,
+						-1, &body, NULL,
+						CALL_TIMEOUT_MS);
+			e = errno;
+			if (a->fd >= 0)
+				close(a->fd);
+		}
+		if (r < 0 && e == EFAULT) {
+			/* The kernel could not read the mapped file. */
+			fprintf(stderr, "fwctl: %s: cut short while fwctl "
+				"sent it; try again\n", a->file);
+			file_view_free(&a->v);
+			free(text);
+			*rc = FWCTL_FAIL;
+			return NULL;
+		}
 		if (r == 0 && sent_to_older(body)) {
 			/* An fwd older than fwctl (between a package's
 			 * unpacking and the daemon's restart): the policy
@@ -108,8 +155,8 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 			text = as_string(text, &a->v);
 			if (!text) {
 				fprintf(stderr, "fwctl: %s: cut short while "
-					"fwctl read it; nothing was "
-					"applied\n", a->file);
+					"fwctl read it; try again\n",
+					a->file);
 				file_view_free(&a->v);
 				*rc = FWCTL_FAIL;
 				return NULL;

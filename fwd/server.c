@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -254,14 +255,17 @@ static void dispatch_call(struct fw_client *c, const struct fw_cmd *cmd,
 /*
  * The policy of a request that says "policy_file": N (proto.h): the N
  * bytes of the regular file passed with it, which become its "policy"
- * (and "policy_bytes"). NULL, or an error message (malloc'ed).
+ * (and "policy_bytes"). Read without waiting on the disk or a network
+ * file system (the client has just read the file, so its pages are in
+ * memory): the loop serves every client. NULL, or an error message
+ * (malloc'ed).
  */
 static char *take_file(struct fw_client *c, cJSON *req)
 {
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(req, "policy_file");
 	size_t want = n ? (size_t)n->valuedouble : 0, got = 0;
 	int fd = c->passed;
-	struct stat st;
+	struct statx st;
 	char *text, *err = NULL;
 	ssize_t k;
 
@@ -271,12 +275,16 @@ static char *take_file(struct fw_client *c, cJSON *req)
 	if (fd < 0)
 		return xasprintf("\"policy_file\" says a file comes with the "
 				 "request, but none did");
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		  STATX_TYPE | STATX_SIZE, &st) < 0)
+		err = xasprintf("cannot look at the policy file passed: %s",
+				strerror(errno));
+	else if (!S_ISREG(st.stx_mode))
 		err = xasprintf("the policy passed is not a regular file");
-	else if ((size_t)st.st_size != want)
-		err = xasprintf("the policy file is %lld bytes, not %zu: it "
-				"changed while it was sent",
-				(long long)st.st_size, want);
+	else if (st.stx_size != want)
+		err = xasprintf("the policy file passed is %llu bytes; the "
+				"request says %zu",
+				(unsigned long long)st.stx_size, want);
 	else if (want > c->srv->lim.max_frame)
 		err = xasprintf("the policy file is %zu bytes, over the "
 				"limit of %zu",
@@ -287,16 +295,20 @@ static char *take_file(struct fw_client *c, cJSON *req)
 	}
 	text = xmalloc(want + 1);
 	while (got < want) {
-		k = pread(fd, text + got, want - got, (off_t)got);
+		struct iovec v = {text + got, want - got};
+
+		k = preadv2(fd, &v, 1, (off_t)got, RWF_NOWAIT);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0) {
+		if (k < 0 && (errno == EAGAIN || errno == EOPNOTSUPP))
+			err = xasprintf("%s", FW_PROTO_FILE_WAITS);
+		else if (k <= 0)
 			err = xasprintf("cannot read the policy file passed: "
 					"%s",
 					k < 0 ? strerror(errno)
 					      : "it got shorter");
+		if (err)
 			break;
-		}
 		got += (size_t)k;
 	}
 	close(fd);
@@ -322,7 +334,9 @@ static void dispatch(struct fw_client *c, char *body, size_t len)
 		abort();
 	req = proto_request_decode(body, len, &cmd, &err);
 	free(body);
-	if (req && (err = take_file(c, req)) != NULL) {
+	/* A file is read only for a client that may run the command. */
+	if (req && !(cmd->write && !c->peer.can_write) &&
+	    (err = take_file(c, req)) != NULL) {
 		cJSON_Delete(req);
 		req = NULL;
 	}
@@ -373,8 +387,8 @@ static void client_body(struct fw_client *c, size_t n)
 
 /*
  * recv(2) that also takes files passed with the bytes (SCM_RIGHTS): the
- * first one is kept for the request (proto.h, "policy_file"), any other
- * closed at once.
+ * first one passed with a frame's first bytes is kept for its request
+ * (proto.h, "policy_file"), any other closed at once.
  */
 static ssize_t recv_fds(struct fw_client *c, char *p, size_t want)
 {
@@ -388,6 +402,9 @@ static ssize_t recv_fds(struct fw_client *c, char *p, size_t want)
 			   .msg_control = u.b,
 			   .msg_controllen = sizeof(u.b)};
 	struct cmsghdr *h;
+	/* Files count only with a frame's first bytes: one passed later is
+	 * nobody's. */
+	bool start = c->rd.hdr_len == 0;
 	ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n < 0)
@@ -402,7 +419,7 @@ static ssize_t recv_fds(struct fw_client *c, char *p, size_t want)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
-			if (c->passed < 0)
+			if (start && c->passed < 0)
 				c->passed = fd;
 			else
 				close(fd);

@@ -78,6 +78,8 @@ if command -v python3 >/dev/null 2>&1; then
 	cat >old-fwd.py <<'PY'
 import json, os, socket, struct, sys
 path, got = sys.argv[1], sys.argv[2]
+# "waits": a current fwd that cannot read the file passed without waiting.
+waits = len(sys.argv) > 3 and sys.argv[3] == "waits"
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(4)
@@ -106,7 +108,16 @@ for _ in range(3):
     ways.write("after " if b"\0" in b else
                "file " if "policy_file" in json.loads(b) else "string ")
     ways.close()
-    if b"\0" in b:
+    if waits and b"\0" in b:
+        open(got, "wb").write(b[b.index(b"\0") + 1:])
+        reply(c, {"ok": True, "changed": True, "dry_run": False,
+                  "policy_sha256": "x", "confirm_deadline": None})
+        c.close()
+        break
+    if waits and "policy_file" in json.loads(b):
+        reply(c, {"ok": False, "code": 1, "error": "the policy file passed "
+                  "cannot be read without waiting; send its bytes"})
+    elif b"\0" in b:
         reply(c, {"ok": False, "code": 1, "error":
                   "request is not valid JSON: trailing data at line 1 column 60"})
     elif "policy" not in json.loads(b):
@@ -126,20 +137,24 @@ PY
 		_what=$1 _ways=$2
 		shift 2
 		rm -f "$T_TMP/old.sock" "$T_TMP/old.sock.ready" "$T_TMP/old.got"*
-		python3 old-fwd.py "$T_TMP/old.sock" "$T_TMP/old.got" &
+		python3 old-fwd.py "$T_TMP/old.sock" "$T_TMP/old.got" ${WAITS:-} &
 		OLD=$!
 		wait_for 5 test -e "$T_TMP/old.sock.ready"
 		FWD_SOCKET="$T_TMP/old.sock" "$@" >out 2>err
-		same "$?" 0 "$_what to an older fwd: sent again as a string"
-		check "$_what to an older fwd: it got the text as written" \
+		same "$?" 0 "$_what: sent again"
+		check "$_what: it got the text as written" \
 			cmp -s "$T_TMP/old.got" "$G/spec-db.json"
 		same "$(cat "$T_TMP/old.got.ways")" "$_ways" \
-			"$_what to an older fwd: first $_ways"
+			"$_what: sent as $_ways"
 		kill "$OLD" 2>/dev/null
 		wait "$OLD" 2>/dev/null || : # a killed stand-in is no failure
 	}
 	# A file is passed first; a pipe's bytes come after the request.
-	older "apply" "file string " "$FWCTL" apply "$G/spec-db.json"
-	older "apply from a pipe" "after string " \
+	older "apply to an older fwd" "file string " \
+		"$FWCTL" apply "$G/spec-db.json"
+	older "apply from a pipe to an older fwd" "after string " \
 		sh -c "cat '$G/spec-db.json' | '$FWCTL' apply /dev/stdin"
+	# An fwd that cannot read the file without waiting gets its bytes.
+	WAITS=waits older "apply to an fwd that would wait for the file" \
+		"file after " "$FWCTL" apply "$G/spec-db.json"
 fi

@@ -49,61 +49,28 @@ check "the ruleset never moved" cmp -s "$T_TMP/before" "$T_TMP/after"
 # policy file it claims to be is refused and closed, a file passed with
 # any other request is closed unread, and fwd keeps no descriptor of them.
 if command -v python3 >/dev/null 2>&1; then
-	cat >"$T_TMP/passfd.py" <<'PY'
-import json, os, socket, struct, sys
-sock, mode, path = sys.argv[1:4]
-size = os.path.getsize(path)
-req = {"v": 1, "cmd": "apply", "policy_file": size}
-fds = []
-if mode == "pipe":
-    fds = [os.pipe()[0]]
-elif mode == "size":
-    req["policy_file"] = size + 1
-    fds = [os.open(path, os.O_RDONLY)]
-elif mode == "wronly":
-    fds = [os.open(path, os.O_WRONLY)]
-elif mode == "twice":
-    req["policy"] = "{}"
-    fds = [os.open(path, os.O_RDONLY)]
-elif mode == "status":
-    req = {"v": 1, "cmd": "status"}
-    fds = [os.open(path, os.O_RDONLY), os.open(path, os.O_RDONLY)]
-elif mode in ("good", "extra"):
-    fds = [os.open(path, os.O_RDONLY)]
-    if mode == "extra":
-        fds.append(os.open(path, os.O_RDONLY))
-b = json.dumps(req).encode()
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sock)
-socket.send_fds(s, [struct.pack(">I", len(b)) + b], fds)
-h = s.recv(4)
-n = struct.unpack(">I", h)[0]
-r = b""
-while len(r) < n:
-    r += s.recv(n - len(r))
-r = json.loads(r)
-print("ok" if r.get("ok") else r.get("error"))
-PY
 	cat >"$T_TMP/own.json" <<'JSON'
 {"version": 1, "input": {"default": "drop", "rules": [
  {"name": "ssh", "proto": "tcp", "port": 22, "from": "192.0.2.2"}]}}
 JSON
 	nfd() { ls "/proc/$FWD/fd" | wc -l; }
 	fd0=$(nfd)
-	pf() { python3 "$T_TMP/passfd.py" "$SOCK" "$1" "$T_TMP/own.json"; }
+	pf() { python3 "$TOP/tests/tools/passfd.py" "$SOCK" "$1" "$T_TMP/own.json"; }
 	same "$(pf good)" ok "a policy file passed: applied"
 	nsx srv nft list ruleset >"$T_TMP/own.nft"
 	check "... and the kernel holds it" grep -q 'tcp dport 22' "$T_TMP/own.nft"
 	same "$(pf extra)" ok "a policy file and one more passed: applied"
 	nsx srv nft -s list ruleset >"$T_TMP/before"
-	check "no file passed: refused, saying so" \
-		sh -c "python3 '$T_TMP/passfd.py' '$SOCK' none '$T_TMP/own.json' | grep -q 'says a file comes with the request, but none did'"
+	same "$(pf none)" "\"policy_file\" says a file comes with the request, but none did" \
+		"no file passed: refused, saying so"
 	same "$(pf pipe)" "the policy passed is not a regular file" \
 		"a pipe passed as the policy file: refused"
-	check "a file of another size: refused (it changed)" \
-		sh -c "python3 '$T_TMP/passfd.py' '$SOCK' size '$T_TMP/own.json' | grep -q 'changed while it was sent'"
-	check "a file open for writing only: refused, cannot read it" \
-		sh -c "python3 '$T_TMP/passfd.py' '$SOCK' wronly '$T_TMP/own.json' | grep -q 'cannot read the policy file passed'"
+	same "$(pf size)" "the policy file passed is $(wc -c <"$T_TMP/own.json") bytes; the request says $(($(wc -c <"$T_TMP/own.json") + 1))" \
+		"a file of another size: refused"
+	same "$(pf wronly)" "cannot read the policy file passed: Bad file descriptor" \
+		"a file open for writing only: refused, cannot read it"
+	same "$(pf cold)" "the policy file passed cannot be read without waiting; send its bytes" \
+		"a file not in memory: refused at once, not waited for"
 	same "$(pf twice)" "request has \"policy_file\" and another policy" \
 		"a file and a policy string: refused"
 	same "$(pf status)" ok "files passed with status: answered, files closed"

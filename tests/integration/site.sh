@@ -115,6 +115,16 @@ same "$?" 0 "a peer that can connect may read status"
 as_nobody apply "$TOP/rules/db.json" >"$T_TMP/out" 2>&1
 same "$?" 1 "a peer outside root and the group cannot apply"
 check "and is told why" grep -q "permission denied" "$T_TMP/out"
+# Nor is a file it passes read (proto.h): a write-only one would fail so.
+if [ -x /usr/bin/python3 ]; then
+	printf '{"version": 1}' >"$T_TMP/db/own.json"
+	chmod 0666 "$T_TMP/db/own.json"
+	nsx db setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 \
+		"$TOP/tests/tools/passfd.py" "$T_TMP/db/sock" wronly \
+		"$T_TMP/db/own.json" >"$T_TMP/out" 2>&1
+	check "a file passed by that peer is not read: permission denied" \
+		grep -q "permission denied" "$T_TMP/out"
+fi
 
 # --- another table in the namespace stays untouched ---
 nsx db nft add table inet other

@@ -231,6 +231,8 @@ static void test_decode_errors(void)
 	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"a\":\"\xff\"}\0abc",
 	       "request is not valid UTF-8 text");
 	/* A policy passed as a file: its size, and no other policy. */
+	ERR_IS("{\"v\":1,\"cmd\":\"status\",\"policy_file\":3}",
+	       "\"policy_file\" is for apply and diff, not status");
 	ERR_IS("{\"v\":1,\"cmd\":\"apply\",\"policy_file\":\"3\"}",
 	       "\"policy_file\" must be the size of the policy file passed "
 	       "with the request");
