@@ -72,9 +72,10 @@
  * "policy" member, as above; a file of another kind or size, or no file
  * passed, fails the request. Nothing of the policy crosses the socket.
  * The server never waits for the file (the client has just read it):
- * when its pages are not in memory, or its file system cannot say, the
- * request fails with FW_PROTO_FILE_WAITS, and the client sends the bytes
- * after the request instead. (An fwd older than files answers that
+ * when a read would wait (its pages are not in memory) or its file system
+ * cannot read without waiting, the request fails with
+ * FW_PROTO_FILE_WAITS, and the client sends the bytes after the request
+ * instead. (An fwd older than files answers that
  * "policy" must be a string; the client then sends it as one.) Files
  * passed with any other request, later in a frame, or by a client that
  * may not run the command are closed unread.

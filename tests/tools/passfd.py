@@ -9,7 +9,27 @@
 # byte more), wronly (FILE opened for writing only), twice (a "policy"
 # string as well), status (two files passed with status), cold (FILE's
 # pages dropped from memory first).
-import json, os, socket, struct, sys
+import ctypes, json, mmap, os, socket, struct, sys, time
+
+
+def resident(fd, size):
+    """How many of the file's pages are in memory (mincore)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t,
+                             ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vec = (ctypes.c_ubyte * pages)()
+    addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        sys.exit("passfd: mmap failed")
+    libc.mincore(addr, size, vec)
+    libc.munmap(addr, size)
+    return sum(v & 1 for v in vec)
+
 
 sock, mode, path = sys.argv[1:4]
 size = os.path.getsize(path)
@@ -29,9 +49,17 @@ elif mode == "status":
     req = {"v": 1, "cmd": "status"}
     fds = [os.open(path, os.O_RDONLY), os.open(path, os.O_RDONLY)]
 elif mode == "cold":
+    # Its pages out of memory, and seen to be out (the kernel may keep a
+    # page it has just been handed back for a moment).
     fd = os.open(path, os.O_RDONLY)
-    os.fsync(fd)
-    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    for _ in range(50):
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if resident(fd, size) == 0:
+            break
+        time.sleep(0.02)
+    else:
+        sys.exit("passfd: the kernel keeps %s in memory" % path)
     fds = [fd]
 elif mode in ("good", "extra"):
     fds = [os.open(path, os.O_RDONLY)]
