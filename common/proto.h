@@ -73,7 +73,7 @@
  * passed, fails the request. Nothing of the policy crosses the socket.
  * The server never waits for the file (the client has just read it):
  * when a read would wait (its pages are not in memory) or its file system
- * cannot read without waiting, the request fails with
+ * cannot say (but for tmpfs, which is memory), the request fails with
  * FW_PROTO_FILE_WAITS, and the client sends the bytes after the request
  * instead. (An fwd older than files answers that
  * "policy" must be a string; the client then sends it as one.) Files

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -252,6 +254,15 @@ static void dispatch_call(struct fw_client *c, const struct fw_cmd *cmd,
 	}
 }
 
+/* Whether fd's file lives in memory only (tmpfs, ramfs). */
+static bool in_memory(int fd)
+{
+	struct statfs f;
+
+	return fstatfs(fd, &f) == 0 &&
+	       (f.f_type == TMPFS_MAGIC || f.f_type == RAMFS_MAGIC);
+}
+
 /*
  * The policy of a request that says "policy_file": N (proto.h): the N
  * bytes of the regular file passed with it, which become its "policy"
@@ -267,6 +278,7 @@ static char *take_file(struct fw_client *c, cJSON *req)
 	int fd = c->passed;
 	struct statx st;
 	char *text, *err = NULL;
+	bool nowait = true;
 	ssize_t k;
 
 	if (!n)
@@ -297,9 +309,15 @@ static char *take_file(struct fw_client *c, cJSON *req)
 	while (got < want) {
 		struct iovec v = {text + got, want - got};
 
-		k = preadv2(fd, &v, 1, (off_t)got, RWF_NOWAIT);
+		k = preadv2(fd, &v, 1, (off_t)got, nowait ? RWF_NOWAIT : 0);
 		if (k < 0 && errno == EINTR)
 			continue;
+		/* A file system of memory (tmpfs: /tmp on many hosts) reads
+		 * without waiting, but does not take the flag. */
+		if (k < 0 && errno == EOPNOTSUPP && nowait && in_memory(fd)) {
+			nowait = false;
+			continue;
+		}
 		if (k < 0 && (errno == EAGAIN || errno == EOPNOTSUPP))
 			err = xasprintf("%s", FW_PROTO_FILE_WAITS);
 		else if (k <= 0)

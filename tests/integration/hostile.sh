@@ -60,6 +60,14 @@ JSON
 	nsx srv nft list ruleset >"$T_TMP/own.nft"
 	check "... and the kernel holds it" grep -q 'tcp dport 22' "$T_TMP/own.nft"
 	same "$(pf extra)" ok "a policy file and one more passed: applied"
+	# tmpfs reads without waiting but refuses the flag that says so.
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+		shm=$(mktemp /dev/shm/fwd-test.XXXXXX)
+		cp "$T_TMP/own.json" "$shm"
+		same "$(python3 "$TOP/tests/tools/passfd.py" "$SOCK" good "$shm")" ok \
+			"a policy file on tmpfs passed: applied"
+		rm -f "$shm"
+	fi
 	nsx srv nft -s list ruleset >"$T_TMP/before"
 	same "$(pf none)" "\"policy_file\" says a file comes with the request, but none did" \
 		"no file passed: refused, saying so"
