@@ -602,7 +602,7 @@ static const char *const rule_key_names[] = {
 	"name", "action", "proto", "port",  "sport", "from",	"to",
 	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
 
-/* Whether an earlier rule (any chain, any file) has this name. */
+/* FNV-1a, for the rule-name slots. */
 static uint32_t name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -618,6 +618,7 @@ static const struct fw_rule *slot_rule(const struct fw_policy *p,
 	return &p->chains[slot >> 28].rules[(slot & 0x0fffffff) - 1];
 }
 
+/* The earlier rule (any chain, any file) with this name, or NULL. */
 static const struct fw_rule *rule_by_name(const struct walk *w,
 					  const char *name)
 {

@@ -137,6 +137,9 @@
  */
 
 #define FW_PROTO_VERSION 1
+/* The error of a command given no "policy" string. Older fwds answer it
+ * to a "policy_file" request (clients fall back on it): never reword. */
+#define FW_PROTO_NO_POLICY "\"policy\" must be the policy document as a string"
 /* The error of a "policy_file" request whose file cannot be read without
  * waiting (proto.h's DOC): the client sends the bytes instead. */
 #define FW_PROTO_FILE_WAITS                                                   \

@@ -52,8 +52,7 @@ static bool error_starts(const char *reply, const char *prefix)
 static bool sent_to_older(const char *reply)
 {
 	return error_starts(reply, "request is not valid JSON") ||
-	       error_starts(reply, "\"policy\" must be the policy document "
-				   "as a string");
+	       error_starts(reply, FW_PROTO_NO_POLICY);
 }
 
 /* The request text (freed) with "policy_bytes" instead of "policy_file". */
@@ -100,85 +99,102 @@ static char *as_string(char *text, const struct fw_view *v)
 	return out;
 }
 
+#define CUT_SHORT (-2)
+
+/* One request on a connection of its own: att after it, if not NULL. */
+static int request_on_new(const struct fwctl_opts *o, const char *text,
+			  const char *att, size_t len, char **body)
+{
+	int fd = client_connect(o->socket, 2000), r, e;
+
+	if (fd < 0)
+		return -1;
+	r = client_request_with(fd, text, att, len, -1, body, NULL,
+				CALL_TIMEOUT_MS);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 /*
- * Sends req (consumed) and, if a is not NULL, its attached policy (on its
- * connection, which is closed; a is emptied), and returns the reply
- * object, or NULL with the exit status in *rc after printing why.
+ * Sends request *text with a's policy, on a's connection (closed; a is
+ * emptied), and again the way fwd asks: the bytes instead of a file fwd
+ * would have to wait for, a JSON string to an fwd older than fwctl
+ * (between a package's unpacking and the daemon's restart). *text may be
+ * replaced. 0 with *body; -1/errno when fwd cannot be reached; CUT_SHORT,
+ * said, when the file was cut short meanwhile.
+ */
+static int send_policy(const struct fwctl_opts *o, char **text,
+		       struct attached *a, char **body)
+{
+	bool file = a->v.mapped;
+	int r, e;
+
+	r = client_request_with(a->fd, *text, file ? NULL : a->v.s,
+				file ? 0 : a->v.len, a->v.fd, body, NULL,
+				CALL_TIMEOUT_MS);
+	e = errno;
+	close(a->fd);
+	a->fd = -1;
+	if (r == 0 && file && error_starts(*body, FW_PROTO_FILE_WAITS)) {
+		free(*body);
+		*body = NULL;
+		*text = as_bytes(*text, a->v.len);
+		r = request_on_new(o, *text, a->v.s, a->v.len, body);
+		e = errno;
+	}
+	if (r < 0 && e == EFAULT) {
+		/* The kernel could not read the mapped file. */
+		fprintf(stderr, "fwctl: %s: cut short while fwctl sent it; "
+			"try again\n", a->file);
+		r = CUT_SHORT;
+	} else if (r == 0 && sent_to_older(*body)) {
+		free(*body);
+		*body = NULL;
+		*text = as_string(*text, &a->v);
+		if (!*text) {
+			fprintf(stderr, "fwctl: %s: cut short while fwctl "
+				"read it; try again\n", a->file);
+			r = CUT_SHORT;
+		} else {
+			r = request_on_new(o, *text, NULL, 0, body);
+			e = errno;
+		}
+	}
+	file_view_free(&a->v);
+	errno = e;
+	return r;
+}
+
+/*
+ * Sends req (consumed) and, if a is not NULL, its policy (send_policy),
+ * and returns the reply object, or NULL with the exit status in *rc after
+ * printing why.
  */
 static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 			struct attached *a, int *rc)
 {
 	char *text = cJSON_PrintUnformatted(req), *body = NULL, *err = NULL;
 	cJSON *reply;
-	int r, e;
+	int r;
 
 	cJSON_Delete(req);
-	if (a && a->fd >= 0) {
-		bool file = a->v.fd >= 0;
-
-		r = client_request_with(a->fd, text, file ? NULL : a->v.s,
-					file ? 0 : a->v.len, a->v.fd, &body,
-					NULL, CALL_TIMEOUT_MS);
-		e = errno;
-		close(a->fd);
-		if (r == 0 && file && error_starts(body, FW_PROTO_FILE_WAITS)) {
-			/* fwd would have to wait for the file (not in
-			 * memory, a network file system): its bytes. */
-			free(body);
-			body = NULL;
-			text = as_bytes(text, a->v.len);
-			a->fd = client_connect(o->socket, 2000);
-			r = a->fd < 0 ? -1
-				      : client_request_with(
-						a->fd, text, a->v.s, a->v.len,
-						-1, &body, NULL,
-						CALL_TIMEOUT_MS);
-			e = errno;
-			if (a->fd >= 0)
-				close(a->fd);
-		}
-		if (r < 0 && e == EFAULT) {
-			/* The kernel could not read the mapped file. */
-			fprintf(stderr, "fwctl: %s: cut short while fwctl "
-				"sent it; try again\n", a->file);
-			file_view_free(&a->v);
-			free(text);
-			*rc = FWCTL_FAIL;
-			return NULL;
-		}
-		if (r == 0 && sent_to_older(body)) {
-			/* An fwd older than fwctl (between a package's
-			 * unpacking and the daemon's restart): the policy
-			 * again, as a JSON string. */
-			free(body);
-			body = NULL;
-			text = as_string(text, &a->v);
-			if (!text) {
-				fprintf(stderr, "fwctl: %s: cut short while "
-					"fwctl read it; try again\n",
-					a->file);
-				file_view_free(&a->v);
-				*rc = FWCTL_FAIL;
-				return NULL;
-			}
-			r = client_call(o->socket, text, &body,
-					CALL_TIMEOUT_MS);
-			e = errno;
-		}
-		file_view_free(&a->v);
-		a->fd = -1;
-		errno = e;
-	} else {
+	if (a && a->fd >= 0)
+		r = send_policy(o, &text, a, &body);
+	else
 		r = client_call(o->socket, text, &body, CALL_TIMEOUT_MS);
+	free(text);
+	if (r == CUT_SHORT) {
+		*rc = FWCTL_FAIL;
+		return NULL;
 	}
 	if (r < 0) {
 		fprintf(stderr, "fwctl: cannot reach fwd at %s: %s\n",
 			o->socket, strerror(errno));
-		free(text);
 		*rc = FWCTL_NODAEMON;
 		return NULL;
 	}
-	free(text);
 	reply = proto_reply_decode(body, strlen(body), &err);
 	free(body);
 	if (!reply) {
@@ -321,8 +337,8 @@ static int add_policy(const struct fwctl_opts *o, cJSON *req,
 	    (a->fd = client_connect(o->socket, 2000)) >= 0) {
 		/* A mapped file goes as itself; what was read, after. */
 		cJSON_AddNumberToObject(req,
-					a->v.fd >= 0 ? "policy_file"
-						     : "policy_bytes",
+					a->v.mapped ? "policy_file"
+						    : "policy_bytes",
 					(double)a->v.len);
 		if (proto_utf8_valid(file, strlen(file)))
 			cJSON_AddStringToObject(req, "file", file);

@@ -194,8 +194,7 @@ static bool apply_args(const cJSON *req, cJSON *reply, bool *dry_run,
 
 	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(req, "policy"))) {
 		proto_reply_error(reply, FW_CODE_USAGE,
-				  "\"policy\" must be the policy document as "
-				  "a string");
+				  "%s", FW_PROTO_NO_POLICY);
 		return false;
 	}
 	if (!arg_bool(req, "dry_run", dry_run, reply) ||
@@ -440,8 +439,7 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 
 	if (!cJSON_IsString(doc)) {
 		proto_reply_error(reply, FW_CODE_USAGE,
-				  "\"policy\" must be the policy document as "
-				  "a string");
+				  "%s", FW_PROTO_NO_POLICY);
 		return;
 	}
 	diags_init(&diags);

@@ -377,34 +377,50 @@ struct fw_daemon *daemon_new(const struct fw_daemon_config *cfg)
 	return d;
 }
 
-static void fold(struct fw_daemon *d)
+/* Idle this long after a quick apply, fwd writes its text out whole: a
+ * burst of applies (config management's runs) pays for that once. */
+#define FOLD_IDLE_MS 100
+/* And after a failure to, this long again. */
+#define FOLD_RETRY_MS 5000
+
+/*
+ * Writes the edit log out as whole files (state_fold). False when it is
+ * still to do: the log stays, and the saved policy with it.
+ */
+static bool fold(struct fw_daemon *d)
 {
 	struct fw_ready *a = d->active;
 
 	if (state_fold(d->cfg.statedir) >= 0)
-		return;
-	log_warn_errno("cannot write out the policy edits saved in %s",
-		       d->cfg.statedir);
+		return true;
+	if (errno != ESTALE) {
+		log_warn_errno("cannot write out the edit log in %s",
+			       d->cfg.statedir);
+		return false;
+	}
+	/* The records did not fit the saved text, and are gone: save
+	 * fwd's own text, or, let go of already, have the next apply save
+	 * its text whole. */
+	log_warn("the edit log in %s did not fit the saved policy",
+		 d->cfg.statedir);
 	if (!a)
-		return;
-	/* The edits did not fit the saved text: save fwd's own text, or,
-	 * let go of already, have the next apply save its text whole. */
-	a->saved = errno == ESTALE && a->doc &&
-		   state_commit(d->cfg.statedir, a->doc, a->len, &a->meta) == 0;
+		return true;
+	a->saved = a->doc && state_commit(d->cfg.statedir, a->doc, a->len,
+					  &a->meta) == 0;
 	if (!a->saved)
 		log_err("the policy saved in %s is not the active one until "
 			"the next apply",
 			d->cfg.statedir);
+	return true;
 }
 
 static void on_fold(void *arg)
 {
-	fold(arg);
-}
+	struct fw_daemon *d = arg;
 
-/* Idle this long after a quick apply, fwd writes its text out whole: a
- * burst of applies (config management's runs) pays for that once. */
-#define FOLD_IDLE_MS 100
+	if (!fold(d))
+		loop_timer_set(d->fold_timer, FOLD_RETRY_MS, 0);
+}
 
 void daemon_fold_later(struct fw_daemon *d)
 {

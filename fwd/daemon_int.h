@@ -51,8 +51,8 @@ struct fw_daemon {
 	/* Changes to our table by others, repaired shortly after. */
 	struct fw_tamper *tamper_watch;
 	struct fw_timer *restore_timer;
-	/* Writes out quick applies' saved edits when fwd is idle
-	 * (state_fold). */
+	/* Writes the edit log (quick applies' records) out as whole files
+	 * when fwd is idle (state_fold). */
 	struct fw_timer *fold_timer;
 	uint32_t tamper_pid;
 	bool interleaved; /* another commit came next to ours: recheck */
@@ -138,6 +138,8 @@ bool daemon_kernel_holds(struct fw_daemon *d);
  * generation, lets go of memory (unless settled: nothing big came or
  * went), schedules a counter reading. */
 void daemon_activated(struct fw_daemon *d, bool kernel, bool settled);
+/* Folds the edit log into whole files once fwd is idle a while. */
+void daemon_fold_later(struct fw_daemon *d);
 /*
  * The quick apply (quick.c): doc, a new text of the active policy that
  * is the same text, or differs from it only in the members of a group
@@ -147,8 +149,6 @@ void daemon_activated(struct fw_daemon *d, bool kernel, bool settled);
  * whose membership must not change (the ends of an SSH session whose
  * guard verdict is kept); NULL entries are skipped.
  */
-/* Folds saved edits into whole files once fwd is idle a while. */
-void daemon_fold_later(struct fw_daemon *d);
 int quick_apply(struct fw_daemon *d, char *doc, size_t len, const char *by,
 		const char *const keep[2], struct apply_result *res);
 

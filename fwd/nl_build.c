@@ -500,13 +500,12 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 	/* The rule's name as the element's comment: one udata attribute
 	 * (type, length, bytes), written here rather than through a buffer
 	 * allocated for each of thousands of elements. */
-	if (n <= 255) {
-		u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
-		u[1] = (uint8_t)n;
-		memcpy(u + 2, x->rule, n);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, u,
-				   (uint32_t)n + 2);
-	}
+	if (n > 255 || n + 2 > sizeof(u))
+		abort(); /* rule names are 32 bytes at most */
+	u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+	u[1] = (uint8_t)n;
+	memcpy(u + 2, x->rule, n);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, u, (uint32_t)n + 2);
 	/* The map's counter template gives every element a counter of its
 	 * own; one spelled out costs the kernel a parse and a second
 	 * allocation, so only elements that start above zero carry it. */

@@ -229,12 +229,18 @@ static void deny(struct fw_client *c, const struct fw_cmd *cmd,
 			  group ? " or group " : "", group ? group : "");
 }
 
+/* Whether the client may run cmd (SO_PEERCRED: root and the group). */
+static bool may_run(const struct fw_client *c, const struct fw_cmd *cmd)
+{
+	return !cmd->write || c->peer.can_write;
+}
+
 static void dispatch_call(struct fw_client *c, const struct fw_cmd *cmd,
 			  const cJSON *req, cJSON *reply)
 {
 	struct fw_server *s = c->srv;
 
-	if (cmd->write && !c->peer.can_write) {
+	if (!may_run(c, cmd)) {
 		deny(c, cmd, reply);
 		return;
 	}
@@ -353,8 +359,7 @@ static void dispatch(struct fw_client *c, char *body, size_t len)
 	req = proto_request_decode(body, len, &cmd, &err);
 	free(body);
 	/* A file is read only for a client that may run the command. */
-	if (req && !(cmd->write && !c->peer.can_write) &&
-	    (err = take_file(c, req)) != NULL) {
+	if (req && may_run(c, cmd) && (err = take_file(c, req)) != NULL) {
 		cJSON_Delete(req);
 		req = NULL;
 	}

@@ -397,15 +397,20 @@ static void edits_free(struct edits *e)
 }
 
 /*
- * Empties the file (records a crash brings back are stale), or else
- * removes it: records left whole would take the next edit as one of
- * theirs. -1/errno.
+ * Empties the edit log, synced: records a crash brought back would be
+ * stale only until active.json is their text again (a rollback), and
+ * would then be replayed. Failing that, removes the file: records left
+ * whole would take the next edit as one of theirs. -1/errno.
  */
 static int edits_clear(const char *dir)
 {
 	char *path = edits_path(dir);
-	int rc = truncate(path, 0);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), rc = -1;
 
+	if (fd >= 0) {
+		rc = fdatasync(fd);
+		close(fd);
+	}
 	if (rc < 0 && errno != ENOENT && (rc = unlink(path)) == 0)
 		dir_sync(path);
 	if (rc < 0 && errno == ENOENT)
@@ -418,7 +423,8 @@ static int edits_clear(const char *dir)
  * The text e's records make of active.json (with prev, all but the last
  * record): 1 with *doc, *len and *meta, 0 when there are no records or
  * they are stale (made for another text, or not making the text they
- * say they make).
+ * say they make), -1/errno when active.json cannot be read (the records
+ * may well be good: nothing is to be concluded from them).
  */
 static int edits_text(const char *dir, const struct edits *e, bool prev,
 		      char **doc, size_t *len, struct fw_state_meta *meta)
@@ -433,7 +439,9 @@ static int edits_text(const char *dir, const struct edits *e, bool prev,
 	}
 	base = file_read(path, &blen);
 	free(path);
-	if (!base || strcmp(sha256_hex_of(base, blen, sha), e->v[0].from)) {
+	if (!base)
+		return errno == ENOENT ? 0 : -1;
+	if (strcmp(sha256_hex_of(base, blen, sha), e->v[0].from)) {
 		free(base);
 		return 0;
 	}
@@ -543,7 +551,12 @@ int state_fold(const char *dir)
 		edits_free(&ed);
 		return rc;
 	}
-	if (!edits_text(dir, &ed, false, &a, &alen, &am)) {
+	rc = edits_text(dir, &ed, false, &a, &alen, &am);
+	if (rc < 0) {
+		edits_free(&ed);
+		return -1; /* the records stay */
+	}
+	if (rc == 0) {
 		/* Folded already, if active.json is what they made. */
 		path = state_path(dir, "active", ".json");
 		a = file_read(path, &alen);
@@ -561,10 +574,11 @@ int state_fold(const char *dir)
 	}
 	/* One record: the text before it is active.json, which a rotation
 	 * keeps. More: the text before the last one is written whole. */
-	rc = ed.n == 1 || edits_text(dir, &ed, true, &p, &plen, &pm);
-	if (!rc)
-		errno = EBADMSG; /* cannot be: the whole chain made a text */
-	rc = rc && (ed.n == 1 || previous_write(dir, p, plen, &pm) == 0);
+	if (ed.n == 1)
+		rc = 1;
+	else if ((rc = edits_text(dir, &ed, true, &p, &plen, &pm)) == 0)
+		errno = EBADMSG; /* the whole chain made a text: a part must */
+	rc = rc > 0 && (ed.n == 1 || previous_write(dir, p, plen, &pm) == 0);
 	rc = rc && stage_as(dir, ".fold", a, alen, &st) == 0 &&
 			     commit_staged(dir, &st, &am, ed.n == 1) == 0
 		     ? 1
@@ -584,7 +598,7 @@ int state_load(const char *dir, const char *which, char **doc, size_t *len,
 	struct edits ed;
 	bool prev;
 	char *path;
-	int e;
+	int e, r;
 
 	if (strcmp(which, "active") && strcmp(which, "previous")) {
 		errno = EINVAL;
@@ -592,11 +606,12 @@ int state_load(const char *dir, const char *which, char **doc, size_t *len,
 	}
 	prev = !strcmp(which, "previous");
 	edits_read(dir, &ed);
-	if (edits_text(dir, &ed, prev, doc, len, &m)) {
+	r = edits_text(dir, &ed, prev, doc, len, &m);
+	if (r != 0) {
 		edits_free(&ed);
-		if (meta)
+		if (r > 0 && meta)
 			*meta = m;
-		return 0;
+		return r > 0 ? 0 : -1;
 	}
 	path = state_path(dir, which, ".json");
 	*doc = file_read(path, len);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * state: what fwd keeps on disk in its state directory: the active and the
- * previous policy (the exact bytes received) with metadata, and a pending
- * confirmation record. Storage only; deciding what to keep is the caller's.
+ * previous policy (the exact bytes received) with metadata, the edit log
+ * of quick applies (records of changes to the active text), and a pending
+ * confirmation. Storage only; deciding what to keep is the caller's.
  */
 #ifndef FW_STATE_H
 #define FW_STATE_H
@@ -19,13 +20,16 @@
 /*
  * Files in the directory (0700), each written to a temporary file and
  * renamed over the old one, mode 0600 (synced unless noted):
- *	active.json, previous.json		policy documents
+ *	active.json, previous.json		policy documents (the
+ *						 active one as the edit
+ *						 log makes it)
  *	active.meta.json, previous.meta.json	{"sha256", "applied_at",
  *						 "applied_by"} (not synced
  *						 on its own)
  *	pending.json				an unconfirmed apply
- *	active.edit				a saved edit of active.json
- *						(written in place, synced)
+ *	active.edit				the edit log: records of
+ *						 changes to active.json
+ *						 (appended, synced)
  * and, written by the daemon itself: kernel.json (which kernel generation
  * holds which plan; not synced) and digest.key (the key of plan digests).
  */
@@ -83,18 +87,22 @@ void state_stage_drop(struct fw_state_stage *st);
  * appended and synced (one disk flush); state_load reads the edited text
  * as the active one from then on, and the text before it as the previous
  * one. state_fold turns the records into whole files. -1/errno (EBUSY:
- * records enough wait to be folded; ESTALE: from_sha256 is not the
- * active text's): then commit the whole text instead.
+ * records enough wait to be folded; ESTALE: from_sha256 is not what the
+ * last record made): then commit the whole text instead. With no records
+ * yet, from_sha256 is trusted to be active.json's; a record it is wrong
+ * for is ignored when loading, and a fold says ESTALE.
  */
 int state_edit(const char *dir, const char *from_sha256, size_t at,
 	       size_t cut, const char *put, size_t n,
 	       const struct fw_state_meta *meta);
 /*
- * Writes out what saved edits made, as state_commit would have: the text
- * before the last edit becomes the previous one, the edited text the
- * active one. 1 done, 0 nothing to fold, -1/errno (ESTALE: the records
- * did not fit active.json, which stays the active text; they are gone).
- * state_commit folds first, so its rotation keeps the edited text.
+ * Folds the edit log into whole files, as state_commit would have written
+ * them: the text before the last record becomes the previous one, the
+ * edited text the active one; then the log is emptied. 1 done, 0 nothing
+ * to fold, -1/errno (ESTALE: the records did not fit active.json, which
+ * stays the active text; they are gone. Anything else: the log stays, and
+ * loads as before). state_commit folds first, so its rotation keeps the
+ * edited text.
  */
 int state_fold(const char *dir);
 

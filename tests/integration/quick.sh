@@ -208,7 +208,7 @@ holds "$T_TMP/b.json" "restart: the kernel holds b"
 
 # An edit saved but not yet written out when fwd stopped (a crash right
 # after the answer): written by an independent writer here, from the
-# record format state.c documents. The restarted fwd reads the edited
+# record format editlog.h documents. The restarted fwd reads the edited
 # text as the active one, writes it out, and applies it.
 kill "$FWD_PID"
 wait "$FWD_PID" 2>/dev/null

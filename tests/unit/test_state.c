@@ -312,19 +312,30 @@ static void test_edits(void)
 	T_OK(state_fold(dir) == 1 && IS("active", d, "four") &&
 		     IS("previous", c, "three"),
 	     "fold of one record: previous is the text before it");
-	edit(d, e, "five", NULL);
+	/* A changed byte, in the put bytes or in the header. */
 	free(rec);
+	edit(d, b, "x", NULL);
 	rec = edit_get(&n);
 	bad = xmalloc(n);
 	memcpy(bad, rec, n);
-	bad[n - 70] ^= 1; /* a byte of the put bytes */
+	bad[strchr(rec, '\n') - rec + 1] ^= 1; /* the first put byte */
 	edit_put(bad, n);
-	T_OK(IS("active", d, "four"), "edit with a changed byte: ignored");
+	T_OK(IS("active", d, "four"),
+	     "edit with a changed byte in its put bytes: ignored");
+	memcpy(bad, rec, n);
+	bad[strstr(rec, "\"x\"") - rec + 1] ^= 1; /* applied_by */
+	edit_put(bad, n);
+	T_OK(IS("active", d, "four"),
+	     "edit with a changed byte in its header: ignored");
+	free(bad);
+	free(rec);
+	edit_put("", 0);
+	edit(d, e, "five", NULL);
+	rec = edit_get(&n);
 	edit_put("not a record\n", 13);
 	T_OK(IS("active", d, "four") && state_fold(dir) == 0 &&
 		     edit_size() == 0,
 	     "a record that is not one: ignored, and folding removes it");
-	free(bad);
 	edit_put(rec, n);
 	{
 		FILE *f = fopen(edit_path(), "a");
@@ -371,6 +382,34 @@ static void test_edits(void)
 	T_OK(IS("active", a, "seven") && IS("previous", e, "five") &&
 		     edit_size() == 0 && stray_files() == 0,
 	     "commit over edits: previous is the edited text");
+
+	/* active.json that cannot be read (a directory in its place): the
+	 * records say nothing then, and stay. */
+	{
+		char json[512], aside[512];
+		char *doc;
+		size_t len;
+		off_t sz;
+
+		edit(a, b, "eight", NULL);
+		sz = edit_size();
+		snprintf(json, sizeof(json), "%s/active.json", dir);
+		snprintf(aside, sizeof(aside), "%s/aside.json", dir);
+		rename(json, aside);
+		mkdir(json, 0700);
+		T_OK(state_load(dir, "active", &doc, &len, NULL) == -1 &&
+			     errno == EISDIR,
+		     "edits over an unreadable active.json: load fails "
+		     "(EISDIR)");
+		T_OK(state_fold(dir) == -1 && errno == EISDIR &&
+			     edit_size() == sz,
+		     "... a fold fails and keeps the records");
+		rmdir(json);
+		rename(aside, json);
+		T_OK(IS("active", b, "eight") && state_fold(dir) == 1,
+		     "... which count once it can be read again");
+		commit(a, strlen(a), "seven");
+	}
 
 	/* Records enough: the next edit is refused until a fold. */
 	for (i = 0, ok = 1; i < 64; i++)
