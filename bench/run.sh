@@ -189,6 +189,7 @@ sz=${SIZES##* }
 w="change 1 rule of $sz"
 awk '/"r0"/ { sub(/"port": [0-9]+/, "\"port\": 9") } { print }' "$B/r$sz.json" >"$B/r$sz-c.json"
 alt "$w" "fwd (fwctl apply)" "apply $B/r$sz.json" "tapply $B/r$sz-c.json"
+phases "$w" "$B/r$sz-c.json"
 alt "$w" "nft -f, whole ruleset" "nsx nf nft flush ruleset" \
 	"nsx nf $TM nft -f $B/r$sz.nft"
 
