@@ -12,20 +12,20 @@
 #include <cjson/cJSON.h>
 
 #include "editlog.h"
+#include "json.h"
 
 #define EDIT_VERSION 1
 #define SHA_HEX (FW_SHA256_HEX_LEN - 1)
 
 static bool size_field(const cJSON *h, const char *key, size_t *v)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, key);
+	long long n;
 
-	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
-	    n->valuedouble > 9007199254740992.0 ||
-	    n->valuedouble > (double)SIZE_MAX ||
-	    n->valuedouble != (double)(size_t)n->valuedouble)
+	if (!json_int(cJSON_GetObjectItemCaseSensitive(h, key), 0,
+		      (double)(SIZE_MAX < (1ull << 53) ? SIZE_MAX : 1ull << 53),
+		      &n))
 		return false;
-	*v = (size_t)n->valuedouble;
+	*v = (size_t)n;
 	return true;
 }
 

@@ -420,40 +420,45 @@ static int edits_clear(const char *dir)
 }
 
 /*
- * The text e's records make of active.json (with prev, all but the last
- * record): 1 with *doc, *len and *meta, 0 when there are no records or
- * they are stale (made for another text, or not making the text they
- * say they make), -1/errno when active.json cannot be read (the records
- * may well be good: nothing is to be concluded from them).
+ * active.json, read for e's records (*base, malloc'ed, and its hash in
+ * sha, whenever it could be read): 1 when the records were made for it, 0
+ * when they are stale (made for another text) or it is not there,
+ * -1/errno when it cannot be read (the records may well be good: nothing
+ * is to be concluded from them).
  */
-static int edits_text(const char *dir, const struct edits *e, bool prev,
-		      char **doc, size_t *len, struct fw_state_meta *meta)
+static int edits_base(const char *dir, const struct edits *e, char **base,
+		      size_t *blen, char sha[FW_SHA256_HEX_LEN])
 {
 	char *path = state_path(dir, "active", ".json");
-	char sha[FW_SHA256_HEX_LEN], *base, *t;
-	size_t blen, k = prev ? e->n - 1 : e->n;
 
-	if (!e->n) {
-		free(path);
-		return 0;
-	}
-	base = file_read(path, &blen);
+	*base = file_read(path, blen);
 	free(path);
-	if (!base)
+	if (!*base)
 		return errno == ENOENT ? 0 : -1;
-	if (strcmp(sha256_hex_of(base, blen, sha), e->v[0].from)) {
-		free(base);
-		return 0;
-	}
+	sha256_hex_of(*base, *blen, sha);
+	return !strcmp(sha, e->v[0].from);
+}
+
+/*
+ * The text the first k of e's records make of base (whose hash is bsha;
+ * k 0: base itself), with its metadata: 1 with *doc (malloc'ed), *len
+ * and *meta, or 0 when they do not make the text they say they make.
+ */
+static int edits_make(const char *dir, const char *base, size_t blen,
+		      const char *bsha, const struct edits *e, size_t k,
+		      char **doc, size_t *len, struct fw_state_meta *meta)
+{
+	char sha[FW_SHA256_HEX_LEN], *t;
+
 	if (k == 0) {
-		*doc = base;
+		*doc = xmalloc(blen + 1);
+		memcpy(*doc, base, blen + 1);
 		*len = blen;
-		memcpy(meta->sha256, sha, sizeof(sha));
+		memcpy(meta->sha256, bsha, FW_SHA256_HEX_LEN);
 		meta_read(dir, "active", meta);
 		return 1;
 	}
 	t = editlog_apply(base, blen, e->v, k, len);
-	free(base);
 	if (!t || strcmp(sha256_hex_of(t, *len, sha), e->v[k - 1].meta.sha256)) {
 		free(t);
 		return 0;
@@ -461,6 +466,29 @@ static int edits_text(const char *dir, const struct edits *e, bool prev,
 	*doc = t;
 	*meta = e->v[k - 1].meta;
 	return 1;
+}
+
+/*
+ * The text e's records make of active.json (with prev, all but the last
+ * record): 1 with *doc, *len and *meta; 0 when there are no records or
+ * they are stale (made for another text, or not making the text they
+ * say they make); -1/errno when active.json cannot be read.
+ */
+static int edits_text(const char *dir, const struct edits *e, bool prev,
+		      char **doc, size_t *len, struct fw_state_meta *meta)
+{
+	char sha[FW_SHA256_HEX_LEN], *base;
+	size_t blen;
+	int r;
+
+	if (!e->n)
+		return 0;
+	r = edits_base(dir, e, &base, &blen, sha);
+	if (r > 0)
+		r = edits_make(dir, base, blen, sha, e, prev ? e->n - 1 : e->n,
+			       doc, len, meta);
+	free(base);
+	return r;
 }
 
 int state_edit(const char *dir, const char *from_sha256, size_t at,
@@ -541,8 +569,8 @@ int state_fold(const char *dir)
 	struct fw_state_stage st;
 	struct fw_state_meta am, pm;
 	struct edits ed;
-	char *a = NULL, *p = NULL, sha[FW_SHA256_HEX_LEN], *path;
-	size_t alen, plen;
+	char *base = NULL, *a = NULL, *p = NULL, sha[FW_SHA256_HEX_LEN];
+	size_t blen, alen, plen;
 	int rc;
 
 	edits_read(dir, &ed);
@@ -551,35 +579,36 @@ int state_fold(const char *dir)
 		edits_free(&ed);
 		return rc;
 	}
-	rc = edits_text(dir, &ed, false, &a, &alen, &am);
-	if (rc < 0) {
-		edits_free(&ed);
-		return -1; /* the records stay */
-	}
-	if (rc == 0) {
-		/* Folded already, if active.json is what they made. */
-		path = state_path(dir, "active", ".json");
-		a = file_read(path, &alen);
-		free(path);
-		rc = a && !strcmp(sha256_hex_of(a, alen, sha),
-				  ed.v[ed.n - 1].meta.sha256)
-			     ? 0
-			     : -1;
+	/* active.json read once: for the edited text and, with more than
+	 * one record, for the text before the last one. */
+	rc = edits_base(dir, &ed, &base, &blen, sha);
+	if (rc > 0)
+		rc = edits_make(dir, base, blen, sha, &ed, ed.n, &a, &alen,
+				&am) &&
+		     (ed.n == 1 || edits_make(dir, base, blen, sha, &ed,
+					      ed.n - 1, &p, &plen, &pm));
+	if (rc <= 0) {
+		/* Unreadable: the records stay. Stale: folded already if
+		 * active.json is what they made, else they did not fit. */
+		bool folded = base && !strcmp(sha, ed.v[ed.n - 1].meta.sha256);
+
+		free(base);
 		free(a);
 		edits_free(&ed);
+		if (rc < 0)
+			return -1;
 		if (edits_clear(dir) < 0)
 			return -1;
+		if (folded)
+			return 0;
 		errno = ESTALE;
-		return rc;
+		return -1;
 	}
+	free(base);
 	/* One record: the text before it is active.json, which a rotation
 	 * keeps. More: the text before the last one is written whole. */
-	if (ed.n == 1)
-		rc = 1;
-	else if ((rc = edits_text(dir, &ed, true, &p, &plen, &pm)) == 0)
-		errno = EBADMSG; /* the whole chain made a text: a part must */
-	rc = rc > 0 && (ed.n == 1 || previous_write(dir, p, plen, &pm) == 0);
-	rc = rc && stage_as(dir, ".fold", a, alen, &st) == 0 &&
+	rc = (ed.n == 1 || previous_write(dir, p, plen, &pm) == 0) &&
+			     stage_as(dir, ".fold", a, alen, &st) == 0 &&
 			     commit_staged(dir, &st, &am, ed.n == 1) == 0
 		     ? 1
 		     : -1;

@@ -268,6 +268,48 @@ static int file_is(const char *name, const char *s)
 
 #define IS(which, s, by) load_is(which, s, strlen(s), by)
 
+/* A record written by hand: a header of version v at offset at (one byte
+ * cut, put replacing it; "from" and "to" the texts' hashes), the put
+ * byte, and the record's own hash. */
+static void record_put(const char *v, const char *at, const char *from_text,
+		       const char *to_text, const char *put)
+{
+	char from[FW_SHA256_HEX_LEN], to[FW_SHA256_HEX_LEN];
+	char sum[FW_SHA256_HEX_LEN];
+	struct fw_buf b = {0};
+
+	buf_printf(&b,
+		   "{\"v\": %s, \"from\": \"%s\", \"to\": \"%s\", \"at\": %s, "
+		   "\"cut\": 1, \"put\": 1, \"applied_at\": \"2024-05-01T12:00:00Z\", "
+		   "\"applied_by\": \"hand\"}\n%s",
+		   v, sha256_hex_of(from_text, strlen(from_text), from),
+		   sha256_hex_of(to_text, strlen(to_text), to), at, put);
+	sha256_hex_of(b.s, b.len, sum);
+	buf_printf(&b, "%s\n", sum);
+	edit_put(b.s, b.len);
+	buf_free(&b);
+}
+
+/* Headers by hand: a whole one counts, one number out of its range or
+ * a version fwd does not know does not. */
+static void test_edit_headers(void)
+{
+	static const char a[] = "{\"allow\": [\"10.0.0.1\"]}";
+	static const char b[] = "{\"allow\": [\"10.0.0.2\"]}";
+
+	commit(a, strlen(a), "one");
+	record_put("1", "19", a, b, "2");
+	T_OK(IS("active", b, "hand"), "a record written by hand counts");
+	record_put("1", "-1", a, b, "2");
+	T_OK(IS("active", a, "one"), "a record at a negative offset: ignored");
+	record_put("1", "18.5", a, b, "2");
+	T_OK(IS("active", a, "one"), "a record at a fractional offset: ignored");
+	record_put("2", "19", a, b, "2");
+	T_OK(IS("active", a, "one"), "a record of another version: ignored");
+	T_OK(state_fold(dir) == 0 && edit_size() == 0,
+	     "records that are not whole: folding removes them");
+}
+
 static void test_edits(void)
 {
 	static const char a[] = "{\"allow\": [\"10.0.0.1\", \"10.0.0.2\"]}";
@@ -492,6 +534,7 @@ int main(void)
 	test_commits();
 	test_staged();
 	test_edits();
+	test_edit_headers();
 	test_pending();
 	test_time();
 	snprintf(dir, sizeof(dir), "%s", base);
