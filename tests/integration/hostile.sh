@@ -86,6 +86,16 @@ JSON
 	check "a file not in memory: refused at once, or read as it came" \
 		grep -qx "the policy file passed cannot be read without waiting; send its bytes\|invalid policy; nothing was changed" \
 		"$T_TMP/cold.out"
+	# A file over the server's frame limit is refused before it is read:
+	# a second fwd, in a namespace of its own, with a 4 KiB limit.
+	ns_add lim
+	mkdir -p "$T_TMP/lim"
+	ns_bg lim "$TOP/$BUILD/fwd" -f --max-frame 4096 -s "$T_TMP/lim/sock" \
+		-d "$T_TMP/lim/state" 2>"$T_TMP/lim/log"
+	wait_for 10 test -S "$T_TMP/lim/sock"
+	same "$(python3 "$TOP/tests/tools/passfd.py" "$T_TMP/lim/sock" good "$T_TMP/cold.json")" \
+		"the policy file is 1048576 bytes, over the limit of 4096" \
+		"a file over the frame limit: refused before it is read"
 	same "$(pf twice)" "request has \"policy_file\" and another policy" \
 		"a file and a policy string: refused"
 	same "$(pf status)" ok "files passed with status: answered, files closed"
