@@ -39,25 +39,42 @@ void arena_free(struct fw_arena *a)
 	free(a);
 }
 
-void *arena_alloc(struct fw_arena *a, size_t n)
+/* n bytes at the next multiple of align in the head chunk (a new chunk
+ * when they do not fit): not zeroed. */
+static void *take(struct fw_arena *a, size_t n, size_t align)
 {
-	size_t al = sizeof(max_align_t);
 	struct chunk *c = a->head;
+	size_t at = c ? (c->used + align - 1) / align * align : 0;
 	void *p;
 
-	n = (n + al - 1) / al * al;
-	if (!c || c->size - c->used < n) {
+	if (!c || at > c->size || c->size - at < n) {
 		size_t sz = n > CHUNK ? n : CHUNK;
 
 		c = xmalloc(sizeof(*c) + sz);
 		c->size = sz;
-		c->used = 0;
 		c->next = a->head;
 		a->head = c;
+		at = 0;
 	}
-	p = (char *)c->data + c->used;
-	c->used += n;
+	p = (char *)c->data + at;
+	c->used = at + n;
+	return p;
+}
+
+void *arena_alloc(struct fw_arena *a, size_t n)
+{
+	void *p = take(a, n, sizeof(max_align_t));
+
 	memset(p, 0, n);
+	return p;
+}
+
+char *arena_strndup(struct fw_arena *a, const char *s, size_t n)
+{
+	char *p = take(a, n + 1, 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
 	return p;
 }
 
@@ -72,7 +89,7 @@ void *arena_memdup(struct fw_arena *a, const void *p, size_t n)
 
 char *arena_strdup(struct fw_arena *a, const char *s)
 {
-	return arena_memdup(a, s, strlen(s) + 1);
+	return arena_strndup(a, s, strlen(s));
 }
 
 char *arena_printf(struct fw_arena *a, const char *fmt, ...)

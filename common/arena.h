@@ -12,6 +12,8 @@ void arena_free(struct fw_arena *a);
 /* Zeroed memory, aligned for any type; aborts on exhaustion. */
 void *arena_alloc(struct fw_arena *a, size_t n);
 char *arena_strdup(struct fw_arena *a, const char *s);
+/* The n bytes at s and a NUL, packed (no alignment). */
+char *arena_strndup(struct fw_arena *a, const char *s, size_t n);
 char *arena_printf(struct fw_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void *arena_memdup(struct fw_arena *a, const void *p, size_t n);

@@ -204,25 +204,33 @@ const struct bulk_list *bulk_get(const struct bulk *b, const cJSON *v)
 							      : &b->v[i];
 }
 
-void bulk_expand(cJSON *root, const struct bulk *b)
+cJSON *bulk_copy(const cJSON *v, const struct bulk *b)
 {
-	for (cJSON *c = root ? root->child : NULL; c; c = c->next) {
-		const struct bulk_list *l = bulk_get(b, c);
-		cJSON *arr;
+	const struct bulk_list *l = bulk_get(b, v);
+	cJSON *c;
 
-		if (!l) {
-			bulk_expand(c, b);
-			continue;
-		}
-		arr = cJSON_CreateArray();
-		for (size_t i = 0; i < l->n; i++)
-			cJSON_AddItemToArray(arr,
+	if (l) {
+		c = cJSON_CreateArray();
+		for (size_t i = 0; l && i < l->n; i++)
+			cJSON_AddItemToArray(c,
 					     cJSON_CreateString(bulk_str(l, i)));
-		if (c->string)
-			arr->string = xstrdup(c->string);
-		cJSON_ReplaceItemViaPointer(root, c, arr);
-		c = arr;
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		c = cJSON_IsArray(v) ? cJSON_CreateArray()
+				     : cJSON_CreateObject();
+		for (const cJSON *m = v->child; m; m = m->next) {
+			cJSON *mc = bulk_copy(m, b);
+
+			if (m->string)
+				cJSON_AddItemToObject(c, m->string, mc);
+			else
+				cJSON_AddItemToArray(c, mc);
+		}
+	} else {
+		c = cJSON_Duplicate(v, 0);
 	}
+	if (!c)
+		abort();
+	return c;
 }
 
 void bulk_free(struct bulk *b)

@@ -43,8 +43,9 @@ static inline const char *bulk_str(const struct bulk_list *l, size_t i)
 {
 	return l->buf + l->off[i];
 }
-/* Puts the lists back into the tree as ordinary arrays (for printing). */
-void bulk_expand(cJSON *root, const struct bulk *b);
+/* A copy of v (malloc'ed, for cJSON_Delete) with the lists back in it
+ * as ordinary arrays: for printing. */
+cJSON *bulk_copy(const cJSON *v, const struct bulk *b);
 void bulk_free(struct bulk *b);
 
 #endif

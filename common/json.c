@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * json: the strict layer between cJSON and the policy walker. It reports
+ * json: the strict layer between cJSON trees and the policy walker. It reports
  * problems into a diagnostics list and never prints.
  */
 #define _GNU_SOURCE
@@ -11,82 +11,6 @@
 
 #include "json.h"
 #include "util.h"
-
-static void position(const char *text, size_t off, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-/* The offset of the first non-blank byte at or after off (bounded by len:
- * the text need not be NUL-terminated). */
-static size_t skip_ws(const char *t, size_t off, size_t len)
-{
-	while (off < len && strchr(" \t\r\n", t[off]) && t[off])
-		off++;
-	return off;
-}
-
-static char *syntax_error(const char *text, size_t len, size_t off,
-			  const char *what)
-{
-	int line, col;
-	char near[24];
-	size_t n = 0;
-
-	if (off > len)
-		off = len;
-	position(text, off, &line, &col);
-	if (skip_ws(text, 0, len) == len)
-		return xstrdup("file is empty (expected a JSON object)");
-	if (skip_ws(text, off, len) == len)
-		return xasprintf("line %d, column %d: %s: unexpected end of "
-				 "input (unclosed object, list or string?)",
-				 line, col, what);
-	while (off + n < len && n < 16 && text[off + n] != '\n')
-		n++;
-	memcpy(near, text + off, n);
-	near[n] = '\0';
-	return xasprintf("line %d, column %d: %s near '%s'", line, col, what,
-			 near);
-}
-
-cJSON *json_parse(const char *text, size_t len, char **err)
-{
-	const char *end = NULL;
-	cJSON *root;
-	size_t off;
-
-	*err = NULL;
-	if (memchr(text, '\0', len)) {
-		*err = xstrdup("line 1, column 1: file contains a NUL byte; "
-			       "expected JSON text");
-		return NULL;
-	}
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!root) {
-		/* cJSON points at (or just past) the offending character. */
-		off = end ? (size_t)(end - text) : len;
-		*err = syntax_error(text, len, off, "invalid JSON");
-		return NULL;
-	}
-	off = skip_ws(text, (size_t)(end - text), len);
-	if (off < len) {
-		cJSON_Delete(root);
-		*err = syntax_error(text, len, off,
-				    "unexpected text after the JSON document");
-		return NULL;
-	}
-	return root;
-}
 
 static bool listed(const char *k, const char *const *allowed)
 {

@@ -14,9 +14,12 @@
 
 #include "diag.h"
 
-/* Parses one JSON document; NULL with a malloc'ed "line L, column C: ..."
- * message in *err. */
+/* Parses one JSON document (jsonread.c); NULL with a malloc'ed "line L,
+ * column C: ..." message in *err. The tree's nodes live in one block:
+ * read it with cJSON's accessors, free it with json_free, and neither add
+ * nor remove nodes (cJSON_Delete, cJSON_AddItem*, ...). */
 cJSON *json_parse(const char *text, size_t len, char **err);
+void json_free(cJSON *root);
 /* Reports, in document order, keys of obj not in allowed (NULL-ended) and
  * keys given twice. Returns true if there were none. */
 bool json_check_keys(struct fw_diags *d, const char *file, const char *path,

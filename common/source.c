@@ -216,7 +216,7 @@ void source_free(struct fw_srcs *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].name);
 		free(s->v[i].real);
-		cJSON_Delete(s->v[i].root);
+		json_free(s->v[i].root);
 		bulk_free(&s->v[i].bulk);
 		free(s->v[i].text);
 	}
@@ -227,10 +227,10 @@ void source_free(struct fw_srcs *s)
 
 static const char *const chain_keys[] = {"input", "output", "forward"};
 
-static void merge_chain(cJSON *out, const cJSON *root, const char *key,
-			bool top)
+static void merge_chain(cJSON *out, const struct fw_src *src,
+			const char *key)
 {
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(src->root, key);
 	const cJSON *rules, *def, *r;
 	cJSON *oc, *orules;
 
@@ -242,26 +242,28 @@ static void merge_chain(cJSON *out, const cJSON *root, const char *key,
 		cJSON_AddArrayToObject(oc, "rules");
 	}
 	def = cJSON_GetObjectItemCaseSensitive(c, "default");
-	if (top && def)
-		cJSON_AddItemToObject(oc, "default", cJSON_Duplicate(def, 1));
+	if (src->top && def)
+		cJSON_AddItemToObject(oc, "default", bulk_copy(def, &src->bulk));
 	orules = cJSON_GetObjectItemCaseSensitive(oc, "rules");
 	rules = cJSON_GetObjectItemCaseSensitive(c, "rules");
 	cJSON_ArrayForEach(r, rules)
-		cJSON_AddItemToArray(orules, cJSON_Duplicate(r, 1));
+		cJSON_AddItemToArray(orules, bulk_copy(r, &src->bulk));
 }
 
-static void copy_key(cJSON *out, const cJSON *root, const char *key)
+static void copy_key(cJSON *out, const struct fw_src *src, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src->root, key)
+			     : NULL;
 
 	if (v)
-		cJSON_AddItemToObject(out, key, cJSON_Duplicate(v, 1));
+		cJSON_AddItemToObject(out, key, bulk_copy(v, &src->bulk));
 }
 
 char *source_bundle(const struct fw_srcs *s)
 {
-	const cJSON *top = NULL, *g, *root;
-	cJSON *out = cJSON_CreateObject(), *groups;
+	const struct fw_src *top = NULL;
+	const cJSON *g;
+	cJSON *out, *groups;
 	char *text;
 
 	/* A file without includes is sent as it was written. */
@@ -270,29 +272,24 @@ char *source_bundle(const struct fw_srcs *s)
 		text = xmalloc(s->v[0].len + 1);
 		memcpy(text, s->v[0].text, s->v[0].len);
 		text[s->v[0].len] = '\0';
-		cJSON_Delete(out);
 		return text;
 	}
-	/* The long lists go back into the trees that are printed. */
-	for (size_t i = 0; i < s->n; i++)
-		bulk_expand(s->v[i].root, &s->v[i].bulk);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].top)
-			top = s->v[i].root;
+			top = &s->v[i];
+	/* The copies take the long lists back. */
+	out = cJSON_CreateObject();
 	copy_key(out, top, "version");
 	copy_key(out, top, "host");
 	groups = cJSON_AddObjectToObject(out, "groups");
-	for (size_t i = 0; i < s->n; i++) {
-		root = s->v[i].root;
+	for (size_t i = 0; i < s->n; i++)
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(
-					      root, "groups"))
+					      s->v[i].root, "groups"))
 			cJSON_AddItemToObject(groups, g->string,
-					      cJSON_Duplicate(g, 1));
-	}
+					      bulk_copy(g, &s->v[i].bulk));
 	for (size_t k = 0; k < ARRAY_SIZE(chain_keys); k++)
 		for (size_t i = 0; i < s->n; i++)
-			merge_chain(out, s->v[i].root, chain_keys[k],
-				    s->v[i].top);
+			merge_chain(out, &s->v[i], chain_keys[k]);
 	copy_key(out, top, "options");
 	text = cJSON_PrintUnformatted(out);
 	cJSON_Delete(out);
