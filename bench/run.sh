@@ -267,7 +267,7 @@ mem_row() { # LABEL FILE: a fresh fwd applies FILE
 	fwd_stop
 	fwd_start fw "$B/fw"
 	[ -n "$2" ] && apply "$2"
-	sleep 0.2
+	sleep 1 # fwd gives memory back once idle for 300 ms
 	note "fwd memory" "$1: VmHWM / VmRSS" \
 		"$(awk '/VmHWM|VmRSS/ { printf "%s %s ", $2, $3 }' /proc/$FWD_PID/status)"
 }

@@ -92,6 +92,30 @@ char *arena_strdup(struct fw_arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+char *arena_cat(struct fw_arena *a, ...)
+{
+	va_list ap;
+	size_t n = 0;
+	const char *p;
+	char *s, *q;
+
+	va_start(ap, a);
+	while ((p = va_arg(ap, const char *)) != NULL)
+		n += strlen(p);
+	va_end(ap);
+	s = q = take(a, n + 1, 1);
+	va_start(ap, a);
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		size_t k = strlen(p);
+
+		memcpy(q, p, k);
+		q += k;
+	}
+	va_end(ap);
+	*q = '\0';
+	return s;
+}
+
 char *arena_printf(struct fw_arena *a, const char *fmt, ...)
 {
 	va_list ap;

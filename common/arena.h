@@ -14,6 +14,8 @@ void *arena_alloc(struct fw_arena *a, size_t n);
 char *arena_strdup(struct fw_arena *a, const char *s);
 /* The n bytes at s and a NUL, packed (no alignment). */
 char *arena_strndup(struct fw_arena *a, const char *s, size_t n);
+/* The strings given, up to a NULL, one after another: no printf. */
+char *arena_cat(struct fw_arena *a, ...) __attribute__((sentinel));
 char *arena_printf(struct fw_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void *arena_memdup(struct fw_arena *a, const void *p, size_t n);

@@ -155,38 +155,45 @@ const char *json_suggest(const char *s, const char *const *names)
 	return bd <= limit ? best : NULL;
 }
 
-/* parent + sep + tail, without printf: the walker makes one per node. */
-static char *path_join(const char *parent, char sep, const char *tail,
-		       size_t tlen, const char *end)
+/* Without printf: the walker makes one per node. */
+char *json_path_key(const char *parent, const char *key)
 {
-	size_t plen = parent ? strlen(parent) : 0, elen = end ? strlen(end) : 0;
-	char *s = xmalloc(plen + 1 + tlen + elen + 1), *q = s;
+	size_t plen, klen = strlen(key);
+	char *s;
 
-	memcpy(q, parent ? parent : "", plen);
-	q += plen;
-	if (sep)
-		*q++ = sep;
-	memcpy(q, tail, tlen);
-	q += tlen;
-	memcpy(q, end ? end : "", elen);
-	q[elen] = '\0';
+	if (!parent || !parent[0])
+		return xstrdup(key);
+	plen = strlen(parent);
+	s = xmalloc(plen + 1 + klen + 1);
+	memcpy(s, parent, plen);
+	s[plen] = '.';
+	memcpy(s + plen + 1, key, klen + 1);
 	return s;
 }
 
-char *json_path_key(const char *parent, const char *key)
-{
-	if (!parent || !parent[0])
-		return xstrdup(key);
-	return path_join(parent, '.', key, strlen(key), NULL);
-}
-
-char *json_path_idx(const char *parent, size_t i)
+size_t json_path_idx_in(char *out, const char *parent, size_t plen,
+			size_t i)
 {
 	char digits[24], *d = digits + sizeof(digits);
+	size_t n;
 
 	do
 		*--d = (char)('0' + i % 10);
 	while ((i /= 10));
-	return path_join(parent, '[', d, (size_t)(digits + sizeof(digits) - d),
-			 "]");
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(out, parent, plen);
+	out[plen] = '[';
+	memcpy(out + plen + 1, d, n);
+	out[plen + 1 + n] = ']';
+	out[plen + 2 + n] = '\0';
+	return plen + 2 + n;
+}
+
+char *json_path_idx(const char *parent, size_t i)
+{
+	size_t plen = parent ? strlen(parent) : 0;
+	char *s = xmalloc(plen + 24);
+
+	json_path_idx_in(s, parent ? parent : "", plen, i);
+	return s;
 }

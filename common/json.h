@@ -34,5 +34,8 @@ const char *json_suggest(const char *s, const char *const *names);
 /* Joins "parent.key" / "parent[i]"; malloc'ed. */
 char *json_path_key(const char *parent, const char *key);
 char *json_path_idx(const char *parent, size_t i);
+/* "parent[i]" written at out (room for plen + 23 bytes); its length. */
+size_t json_path_idx_in(char *out, const char *parent, size_t plen,
+			size_t i);
 
 #endif

@@ -493,7 +493,7 @@ static void set_verdict(struct fw_prule *pr, enum fw_action a,
 const char *plan_rule_chain(struct fw_builder *b, const struct fw_rule *r,
 			    const char *cname, const char *counter)
 {
-	char *name = arena_printf(b->a, "%s_%s", cname, r->name);
+	char *name = arena_cat(b->a, cname, "_", r->name, NULL);
 	size_t ch = chain_add(b, name, false);
 	struct fw_prule *pr = plan_chain_push(b, ch);
 	struct fw_stmt *s;
@@ -564,7 +564,7 @@ void plan_emit_rule(struct fw_builder *b, size_t ch, enum fw_chain_id cid,
 		    const struct fw_rule *r)
 {
 	const char *cname = policy_chain_name(cid), *target = NULL;
-	const char *counter = arena_printf(b->a, "%s_%s", cname, r->name);
+	const char *counter = arena_cat(b->a, cname, "_", r->name, NULL);
 	size_t ni = r->niif ? r->niif : 1, no = r->noif ? r->noif : 1;
 	struct side from, to;
 	int fams[2], nf = 0;
@@ -689,8 +689,8 @@ static void build_chain(struct fw_builder *b, enum fw_chain_id cid)
 	/* Counters in file order, whatever order the rules are emitted in. */
 	for (size_t i = 0; i < c->nrules; i++)
 		counter_add(b,
-			    arena_printf(b->a, "%s_%s", policy_chain_name(cid),
-					 c->rules[i].name),
+			    arena_cat(b->a, policy_chain_name(cid), "_",
+				      c->rules[i].name, NULL),
 			    FW_C_RULE, cid, &c->rules[i]);
 	/* Deny overrides: every drop/reject rule before any accept rule,
 	 * each group in file order, so the first match is the SPEC's. */

@@ -314,10 +314,20 @@ static void paint(struct mapctx *m, struct box *const *act, size_t n,
 		  struct segs *out)
 {
 	size_t len = m->keylen, ne = 0, i = 0;
-	struct ev *ev = xmalloc(2 * n * sizeof(*ev));
+	struct ev *ev;
 	struct heap h = {0};
 
 	out->n = 0;
+	if (n == 1) { /* one box: its own range (the usual case, a rule
+		       * a port of its own) */
+		uint8_t lo[16] = {0}, hi[16] = {0};
+
+		memcpy(lo, act[0]->lo, len);
+		memcpy(hi, act[0]->hi, len);
+		seg_add(out, lo, hi, act[0]->idx, len);
+		return;
+	}
+	ev = xmalloc(2 * n * sizeof(*ev));
 	for (size_t k = 0; k < n; k++) {
 		memset(&ev[ne], 0, sizeof(ev[ne]));
 		memcpy(ev[ne].a, act[k]->lo, len);
@@ -734,8 +744,8 @@ static void rule_verdicts(struct mapctx *m)
 			m->verdict[i] = FW_V_JUMP;
 			m->target[i] = plan_rule_chain(
 				m->b, r, m->cname,
-				arena_printf(m->b->a, "%s_%s", m->cname,
-					     r->name));
+				arena_cat(m->b->a, m->cname, "_", r->name,
+					  NULL));
 		} else {
 			m->verdict[i] =
 				r->action == FW_ACCEPT ? FW_V_ACCEPT : FW_V_DROP;

@@ -25,6 +25,7 @@ struct walk {
 	struct fw_arena *a;
 	struct fw_diags *d;
 	const char *file;
+	char *file_copy; /* file, in the policy's arena */
 	bool top;
 	const struct bulk *bulk; /* the long lists of the file being walked */
 	const char **group_names; /* every group of every file, NULL-ended */
@@ -598,6 +599,9 @@ static const struct {
 	{"comment", rule_comment},
 };
 
+/* Indices in rule_keys of the keys walk_rule looks at first. */
+enum { RK_NAME = 0, RK_PROTO = 2, RK_LIMIT = 9 };
+
 static const char *const rule_key_names[] = {
 	"name", "action", "proto", "port",  "sport", "from",	"to",
 	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
@@ -665,35 +669,60 @@ static void name_insert(struct walk *w, uint32_t slot)
 				       name_hash(slot_rule(w->p, slot)->name)});
 }
 
+/* The index of key k in rule_keys, or -1. */
+static int rule_key(const char *k)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rule_keys); i++)
+		if (k[0] == rule_keys[i].key[0] && !strcmp(k, rule_keys[i].key))
+			return (int)i;
+	return -1;
+}
+
 static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 		      struct fw_rule *r)
 {
-	const cJSON *proto = cJSON_GetObjectItemCaseSensitive(v, "proto");
+	/* Each key's first member, found in one pass: rules are walked by
+	 * the ten thousand. */
+	const cJSON *by[ARRAY_SIZE(rule_keys)] = {0};
 	const struct fw_rule *dup;
 	const cJSON *c;
+	bool odd = false;
+	size_t pl = strlen(path);
 
-	r->path = arena_strdup(w->a, path);
-	r->file = arena_strdup(w->a, w->file);
-	if (!cJSON_GetObjectItemCaseSensitive(v, "name"))
+	for (c = v->child; c; c = c->next) {
+		int k = rule_key(c->string);
+
+		if (k < 0 || by[k])
+			odd = true;
+		else
+			by[k] = c;
+	}
+	r->path = arena_strndup(w->a, path, pl);
+	r->file = w->file_copy;
+	if (!by[RK_NAME])
 		diags_add(w->d, w->file, path, "missing \"name\"");
 	/* Fields checked against proto and limit need them first. */
 	w->proto_hint = 0;
-	if (proto) {
+	if (by[RK_PROTO]) {
 		struct fw_diags quiet = {0};
 		struct walk q = *w;
 
 		q.d = &quiet;
-		w->proto_hint = proto_bits(&q, proto, path);
+		w->proto_hint = proto_bits(&q, by[RK_PROTO], path);
 		diags_free(&quiet);
 	}
-	w->has_limit = cJSON_GetObjectItemCaseSensitive(v, "limit") != NULL;
-	json_check_keys(w->d, w->file, path, v, rule_key_names);
+	w->has_limit = by[RK_LIMIT] != NULL;
+	if (odd) /* unknown or repeated keys */
+		json_check_keys(w->d, w->file, path, v, rule_key_names);
 	for (c = v->child; c; c = c->next) {
-		/* "<rule path>.<key>", on the stack unless it is long: rules
-		 * are walked by the ten thousand. */
-		size_t pl = strlen(path), kl = strlen(c->string);
+		/* "<rule path>.<key>", on the stack unless it is long. */
+		size_t kl = strlen(c->string), k = 0;
 		char kbuf[160], *heap = NULL, *p = kbuf;
 
+		while (k < ARRAY_SIZE(rule_keys) && by[k] != c)
+			k++;
+		if (k == ARRAY_SIZE(rule_keys))
+			continue; /* unknown, or given again */
 		if (pl + kl + 2 > sizeof(kbuf)) {
 			p = heap = json_path_key(path, c->string);
 		} else {
@@ -701,14 +730,7 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 			kbuf[pl] = '.';
 			memcpy(kbuf + pl + 1, c->string, kl + 1);
 		}
-		for (size_t k = 0; k < ARRAY_SIZE(rule_keys); k++)
-			if (c->string[0] == rule_keys[k].key[0] &&
-			    !strcmp(c->string, rule_keys[k].key)) {
-				if (cJSON_GetObjectItemCaseSensitive(
-					    v, c->string) == c)
-					rule_keys[k].fn(w, c, p, r);
-				break;
-			}
+		rule_keys[k].fn(w, c, p, r);
 		free(heap);
 	}
 	if (r->name && (dup = rule_by_name(w, r->name))) {
@@ -739,7 +761,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 	struct fw_chain *ch = &w->p->chains[id];
 	const cJSON *def, *rules, *e;
 	char *rules_path;
-	size_t i = 0;
+	size_t i = 0, rl;
 	int dv;
 
 	if (!cJSON_IsObject(v)) {
@@ -775,14 +797,21 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 		return;
 	}
 	rules_path = json_path_key(path, "rules");
+	rl = strlen(rules_path);
 	cJSON_ArrayForEach(e, rules)
 	{
-		char *p = json_path_idx(rules_path, i++);
+		/* "<rules path>[i]", on the stack unless it is long. */
+		char pbuf[128], *heap = NULL, *p = pbuf;
 		struct fw_rule r = {0};
 
+		if (rl + 24 > sizeof(pbuf))
+			p = heap = json_path_idx(rules_path, i);
+		else
+			json_path_idx_in(pbuf, rules_path, rl, i);
+		i++;
 		if (!cJSON_IsObject(e)) {
 			expected(w, p, "a rule object", e);
-			free(p);
+			free(heap);
 			continue;
 		}
 		w->chain = id;
@@ -793,7 +822,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 		if (r.name && !rule_by_name(w, r.name))
 			name_insert(w, (uint32_t)id << 28 |
 					       (uint32_t)ch->nrules);
-		free(p);
+		free(heap);
 	}
 	free(rules_path);
 }
@@ -1152,6 +1181,7 @@ static void walk_file(struct walk *w, const struct fw_src *src,
 	const cJSON *root = src->root, *v;
 
 	w->file = src->name;
+	w->file_copy = arena_strdup(w->a, src->name);
 	w->top = src->top;
 	w->bulk = &src->bulk;
 	if (!cJSON_IsObject(root)) {

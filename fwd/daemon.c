@@ -239,10 +239,18 @@ static void drop_saved_doc(struct fw_ready *r)
 	}
 }
 
+static void on_trim(void *arg)
+{
+	(void)arg;
+	trim();
+}
+
 /* Once the active policy is in the kernel: a big plan lets its set
  * elements go (only if STATEDIR holds its text, to plan it again), and
- * what parsing and planning used goes back to the system, so that fwd's
- * idle memory does not depend on the policy. */
+ * what parsing and planning used goes back to the system once fwd has
+ * been idle for TRIM_IDLE_MS, so that fwd's idle memory does not depend
+ * on the policy while an apply that follows at once (a burst, config
+ * management's next step) reuses the pages without faulting them in. */
 static void settle(struct fw_daemon *d)
 {
 	if (d->active) {
@@ -251,7 +259,12 @@ static void settle(struct fw_daemon *d)
 		    plan_set_elems(d->active->plan) >= FW_SLIM_MIN)
 			plan_slim(d->active->plan);
 	}
-	trim();
+	if (d->trim_timer) {
+		if (loop_timer_set(d->trim_timer, TRIM_IDLE_MS, 0) < 0)
+			trim();
+	} else if (!d->loop || !(d->trim_timer = loop_timer_add(
+				       d->loop, TRIM_IDLE_MS, 0, on_trim, d)))
+		trim();
 }
 
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
@@ -455,6 +468,8 @@ void daemon_free(struct fw_daemon *d)
 		loop_timer_del(d->confirm_timer);
 	if (d->restore_timer)
 		loop_timer_del(d->restore_timer);
+	if (d->trim_timer)
+		loop_timer_del(d->trim_timer);
 	tamper_free(d->tamper_watch);
 	nl_close(d->nl);
 	free(d);

@@ -53,7 +53,7 @@ struct fw_daemon {
 	struct fw_timer *restore_timer;
 	/* Writes the edit log (quick applies' records) out as whole files
 	 * when fwd is idle (state_fold). */
-	struct fw_timer *fold_timer;
+	struct fw_timer *fold_timer, *trim_timer;
 	uint32_t tamper_pid;
 	bool interleaved; /* another commit came next to ours: recheck */
 	char tamper_comm[32];
@@ -83,6 +83,8 @@ struct fw_daemon {
 #define FW_SLIM_MIN 250000
 /* Free heap memory beyond this goes back to the system after an apply. */
 #define FW_TRIM_MIN (16u << 20)
+/* ... once fwd has been idle this long after an apply. */
+#define TRIM_IDLE_MS 300
 
 /* Where an apply's time went, in milliseconds, for its log line. */
 enum fw_phase { FW_PH_READ, FW_PH_PLAN, FW_PH_KERNEL, FW_PH_SAVE, FW_NPH };
