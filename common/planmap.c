@@ -404,34 +404,45 @@ static void emit_segs(struct mapctx *m, struct melems *me,
 	}
 }
 
-static int box_cmp(const void *x, const void *y)
+/* Sorts boxes by first port, keeping the order of those with the same
+ * (two counting passes of a byte each: ports are 16 bits). */
+static void box_sort(struct boxes *bs)
 {
-	const struct box *a = x, *b = y;
+	struct box *t = xmalloc((bs->n + 1) * sizeof(*t)), *from = bs->v,
+		   *to = t;
 
-	return a->plo < b->plo ? -1 : a->plo > b->plo;
+	for (int shift = 0; shift < 16; shift += 8) {
+		size_t at[257] = {0};
+
+		for (size_t i = 0; i < bs->n; i++)
+			at[(from[i].plo >> shift & 0xff) + 1]++;
+		for (size_t b = 1; b < 257; b++)
+			at[b] += at[b - 1];
+		for (size_t i = 0; i < bs->n; i++)
+			to[at[from[i].plo >> shift & 0xff]++] = from[i];
+		from = to;
+		to = to == t ? bs->v : t;
+	}
+	free(t); /* two passes: the sorted boxes are back in bs->v */
 }
 
-static int u32_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* The port breakpoints of a box list: every start and every end + 1. */
+/* The port breakpoints of a box list, in order, each once: every start
+ * and every end + 1 (a bit each in a map of the 65,536 ports). */
 static size_t breakpoints(const struct boxes *bs, uint32_t *bp)
 {
-	size_t n = 0, out = 0;
+	uint64_t seen[65536 / 64 + 1] = {0};
+	size_t out = 0;
 
 	for (size_t i = 0; i < bs->n; i++) {
-		bp[n++] = bs->v[i].plo;
-		if (bs->v[i].phi < 65535)
-			bp[n++] = (uint32_t)bs->v[i].phi + 1;
+		uint32_t lo = bs->v[i].plo, end = (uint32_t)bs->v[i].phi + 1;
+
+		seen[lo / 64] |= 1ull << lo % 64;
+		if (end <= 65535)
+			seen[end / 64] |= 1ull << end % 64;
 	}
-	qsort(bp, n, sizeof(*bp), u32_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (!out || bp[out - 1] != bp[i])
-			bp[out++] = bp[i];
+	for (size_t w = 0; w < ARRAY_SIZE(seen); w++)
+		for (uint64_t x = seen[w]; x; x &= x - 1)
+			bp[out++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
 	return out;
 }
 
@@ -449,8 +460,7 @@ static void split(struct mapctx *m, struct boxes *bs, uint8_t proto,
 	size_t nbp, nact = 0, next = 0;
 	uint32_t plo = 0, phi = 0;
 
-	if (bs->n)
-		qsort(bs->v, bs->n, sizeof(*bs->v), box_cmp);
+	box_sort(bs);
 	nbp = breakpoints(bs, bp);
 	for (size_t k = 0; k < nbp; k++) {
 		uint32_t lo = bp[k], hi = k + 1 < nbp ? bp[k + 1] - 1 : 65535;
@@ -633,12 +643,30 @@ struct hord {
 	uint32_t i;
 };
 
-static int hord_cmp(const void *x, const void *y)
+/* Sorts o[0..n) by the first kl bytes of their keys, as memcmp orders
+ * them, keeping the order of equal keys: a counting pass per byte from
+ * the last, skipped when all have the same byte there. */
+static void hord_sort(struct hord *o, size_t n, size_t kl)
 {
-	const struct hord *a = x, *b = y;
-	int c = memcmp(a->k, b->k, sizeof(a->k));
+	struct hord *t = xmalloc((n + 1) * sizeof(*t)), *from = o, *to = t;
 
-	return c ? c : (a->i > b->i) - (a->i < b->i);
+	for (size_t b = kl; b-- > 0;) {
+		size_t at[257] = {0};
+
+		for (size_t i = 0; i < n; i++)
+			at[from[i].k[b] + 1]++;
+		if (at[from[0].k[b] + 1] == n)
+			continue;
+		for (size_t c = 1; c < 257; c++)
+			at[c] += at[c - 1];
+		for (size_t i = 0; i < n; i++)
+			to[at[from[i].k[b]]++] = from[i];
+		from = to;
+		to = to == t ? o : t;
+	}
+	if (from != o)
+		memcpy(o, from, n * sizeof(*o));
+	free(t);
 }
 
 /* Sorts v[0..n) into the order nft lists a hash map in. */
@@ -647,16 +675,21 @@ static void hsort(struct fw_pmelem *v, size_t n, size_t len)
 	struct hord *o = xmalloc((n + 1) * sizeof(*o));
 	struct fw_pmelem *t = xmalloc((n + 1) * sizeof(*t));
 	uint8_t k[24];
+	size_t kl_max = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		size_t kl = hkey(&v[i], len, k);
+
+		if (kl > kl_max)
+			kl_max = kl;
 
 		memset(o[i].k, 0, sizeof(o[i].k));
 		for (size_t j = 0; j < kl; j++)
 			o[i].k[j] = k[kl - 1 - j];
 		o[i].i = (uint32_t)i;
 	}
-	qsort(o, n, sizeof(*o), hord_cmp);
+	if (n)
+		hord_sort(o, n, kl_max);
 	for (size_t i = 0; i < n; i++)
 		t[i] = v[o[i].i];
 	memcpy(v, t, n * sizeof(*v));
