@@ -5,6 +5,7 @@
  * them (dependencies, set udata, interval elements). Never sends anything.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,9 @@ struct elem_out {
 	struct nftnl_set *cur;
 	unsigned n;
 	bool del; /* DELSETELEM instead of NEWSETELEM */
+	/* map elements, written into the batch as they come */
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
 };
 
 static struct nftnl_set *set_ref(const char *table, const char *name,
@@ -352,9 +356,11 @@ void nl_build_set_elems(struct fw_nl_tx *tx, const struct fw_pset *ps,
 {
 	size_t len = ps->key == FW_KEY_IPV6 ? 16 : 4;
 	char *what = xasprintf("set \"%s\"", ps->name);
-	struct elem_out o = {tx,   ps->name, ps->path ? ps->path : ps->name,
-			     what, 0,	     NULL,
-			     0,	   del};
+	struct elem_out o = {.tx = tx,
+			     .set = ps->name,
+			     .path = ps->path ? ps->path : ps->name,
+			     .what = what,
+			     .del = del};
 
 	for (size_t i = 0; i < n; i++)
 		elem_range(&o, &v[i], len, ps->interval);
@@ -429,7 +435,8 @@ void nl_build_set(struct fw_nl_tx *tx, const struct fw_pset *ps, uint32_t id)
 	struct nftnl_set *s = set_ref(tx->plan->table, ps->name, id);
 	const char *path = ps->path ? ps->path : ps->name;
 	char *what = xasprintf("set \"%s\"", ps->name);
-	struct elem_out o = {tx, ps->name, path, what, id, NULL, 0, false};
+	struct elem_out o = {.tx = tx, .set = ps->name, .path = path,
+			     .what = what, .id = id};
 
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 			  ps->interval ? NFT_SET_INTERVAL : 0);
@@ -473,52 +480,103 @@ size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
 	return alen + 8;
 }
 
+/*
+ * Map elements go into the batch as they come, attribute by attribute:
+ * the attributes, their order and the element nests numbered from 1 are
+ * those of nftnl_set_elems_nlmsg_build_payload, without its objects (an
+ * allocation for each element and each of its fields, for thousands of
+ * elements). A message ends at NL_ELEMS_PER_MSG elements, or before its
+ * element list could outgrow a netlink attribute's 16-bit length.
+ */
+#define NL_ELEMS_MSG_MAX 60000 /* bytes, before an element (at most 1 KiB) */
+
+static void map_msg_end(struct elem_out *o)
+{
+	if (!o->nlh)
+		return;
+	mnl_attr_nest_end(o->nlh, o->list);
+	nl_tx_end(o->tx);
+	o->nlh = NULL;
+	o->n = 0;
+}
+
+static void map_msg_start(struct elem_out *o)
+{
+	o->nlh = nl_tx_msg(o->tx, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o->path,
+			   xasprintf("elements of %s", o->what));
+	mnl_attr_put_strz(o->nlh, NFTA_SET_ELEM_LIST_SET, o->set);
+	mnl_attr_put_u32(o->nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(o->id));
+	mnl_attr_put_strz(o->nlh, NFTA_SET_ELEM_LIST_TABLE,
+			  o->tx->plan->table);
+	o->list = mnl_attr_nest_start(o->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	o->n = 0;
+}
+
+static void put_key(struct nlmsghdr *nlh, uint16_t type, const uint8_t *key,
+		    size_t len)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, key);
+	mnl_attr_nest_end(nlh, n);
+}
+
 static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 			 const struct fw_pmelem *x, uint64_t pk, uint64_t by)
 {
-	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
 	uint8_t key[24], u[NL_UDATA_MAX];
 	size_t len, n = strlen(x->rule) + 1;
+	struct nlattr *e, *d, *v;
+	struct nlmsghdr *nlh;
 
-	if (!o->cur)
-		o->cur = set_ref(o->tx->plan->table, o->set, o->id);
+	if (o->nlh && (o->n == NL_ELEMS_PER_MSG ||
+		       o->nlh->nlmsg_len > NL_ELEMS_MSG_MAX))
+		map_msg_end(o);
+	if (!o->nlh)
+		map_msg_start(o);
+	nlh = o->nlh;
+	e = mnl_attr_nest_start(nlh, (uint16_t)++o->n);
 	len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	put_key(nlh, NFTA_SET_ELEM_KEY, key, len);
 	if (!m->plen) {
 		nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
-				   (uint32_t)len);
+		put_key(nlh, NFTA_SET_ELEM_KEY_END, key, len);
 	}
+	d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+	v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
 	if (x->verdict == FW_V_JUMP) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, x->target);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, x->target);
 	} else {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
-				       x->verdict == FW_V_DROP ? NF_DROP
-							       : NF_ACCEPT);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
+				 htonl(x->verdict == FW_V_DROP ? NF_DROP
+							       : NF_ACCEPT));
 	}
+	mnl_attr_nest_end(nlh, v);
+	mnl_attr_nest_end(nlh, d);
 	/* The rule's name as the element's comment: one udata attribute
-	 * (type, length, bytes), written here rather than through a buffer
-	 * allocated for each of thousands of elements. */
+	 * (type, length, bytes). */
 	if (n > 255 || n + 2 > sizeof(u))
 		abort(); /* rule names are 32 bytes at most */
 	u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
 	u[1] = (uint8_t)n;
 	memcpy(u + 2, x->rule, n);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, u, (uint32_t)n + 2);
+	mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, n + 2, u);
 	/* The map's counter template gives every element a counter of its
 	 * own; one spelled out costs the kernel a parse and a second
 	 * allocation, so only elements that start above zero carry it. */
 	if (pk || by) {
-		struct nftnl_expr *ctr = must(nftnl_expr_alloc("counter"));
+		struct nlattr *x1 = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_EXPR),
+			      *x2;
 
-		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, pk);
-		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, by);
-		nftnl_set_elem_add_expr(e, ctr);
+		mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "counter");
+		x2 = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+		mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(by));
+		mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(pk));
+		mnl_attr_nest_end(nlh, x2);
+		mnl_attr_nest_end(nlh, x1);
 	}
-	nftnl_set_elem_add(o->cur, e);
-	if (++o->n == NL_ELEMS_PER_MSG)
-		elem_flush(o);
+	mnl_attr_nest_end(nlh, e);
 }
 
 void nl_build_map(struct fw_nl_tx *tx, const struct fw_pmap *m, uint32_t id,
@@ -554,7 +612,8 @@ void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
 		      const struct fw_pmelem *v, size_t n)
 {
 	char *what = xasprintf("map \"%s\"", m->name);
-	struct elem_out o = {tx, m->name, m->name, what, 0, NULL, 0, true};
+	struct elem_out o = {.tx = tx, .set = m->name, .path = m->name,
+			     .what = what, .del = true};
 	uint8_t key[24];
 
 	for (size_t i = 0; i < n; i++) {
@@ -584,12 +643,13 @@ void nl_build_map_elems(struct fw_nl_tx *tx, const struct fw_pmap *m,
 			const uint64_t (*carry)[2])
 {
 	char *what = xasprintf("map \"%s\"", m->name);
-	struct elem_out o = {tx, m->name, m->name, what, id, NULL, 0, false};
+	struct elem_out o = {.tx = tx, .set = m->name, .path = m->name,
+			     .what = what, .id = id};
 
 	for (size_t i = 0; i < n; i++)
 		map_elem_put(&o, m, &v[i], carry ? carry[i][0] : 0,
 			     carry ? carry[i][1] : 0);
-	elem_flush(&o);
+	map_msg_end(&o);
 	free(what);
 }
 
@@ -601,7 +661,8 @@ static uint32_t anon_set(struct rule_ctx *c, const struct fw_match *m,
 	struct nftnl_set *s = set_ref(c->tx->plan->table, "__set%d", id);
 	const char *path = c->pr->path;
 	char *what = xasprintf("set of %s", c->what);
-	struct elem_out o = {c->tx, "__set%d", path, what, id, NULL, 0, false};
+	struct elem_out o = {.tx = c->tx, .set = "__set%d", .path = path,
+			     .what = what, .id = id};
 	bool interval = false;
 
 	for (size_t i = 0; i < m->nelems; i++)
