@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bulk: long lists of plain strings kept out of the cJSON tree (bulk.h).
- * The scanner below only has to find lists; cJSON still checks the whole
- * document, and a list is taken only when it is, as written, a valid JSON
- * array of plain strings.
+ * The scanner below only has to find lists; json_parse still checks the
+ * whole document, and a list is taken only when it is, as written, a valid
+ * JSON array of plain strings.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -155,7 +155,7 @@ static void scan(char *t, size_t len, struct bulk *b)
 		}
 		if (c == '{' || c == '[') {
 			if (depth == MAX_DEPTH)
-				return; /* cJSON will judge the rest */
+				return; /* json_parse will judge the rest */
 			st[depth++] = (struct frame){c == '{', key, klen};
 			key = NULL;
 		} else if ((c == '}' || c == ']') && depth) {

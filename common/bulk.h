@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bulk: long lists of plain strings -- the members of big groups, the
- * sources of a rule -- kept out of the cJSON tree. A cJSON node costs
- * about a hundred bytes; a million addresses would cost a hundred
- * megabytes before the walker saw the first. Here each string costs its
+ * sources of a rule -- kept out of the JSON tree. A tree node costs
+ * about eighty bytes with its string; a million addresses would cost
+ * eighty megabytes before the walker saw the first. Here each string costs its
  * bytes and an offset.
  *
  * bulk_parse copies the text, finds every list of at least BULK_MIN
  * strings without escapes that is the value of "from" or "to" or a member
  * of a "groups" object, moves its strings out, and writes over the list in
  * the copy a short string naming it (same length, same line breaks, so
- * that cJSON's error positions stay right). The walker asks bulk_get
+ * that json_parse's error positions stay right). The walker asks bulk_get
  * whether a value is such a list.
  */
 #ifndef FW_BULK_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * json: strict reading of JSON documents on top of cJSON -- syntax errors
- * with line and column, unknown and duplicate keys, integral numbers, value
- * descriptions and closest-name suggestions for diagnostics.
+ * json: JSON documents read into cJSON trees (jsonread.c), with syntax
+ * errors by line and column, and the strict checks on them -- unknown and
+ * duplicate keys, integral numbers, value descriptions and closest-name
+ * suggestions for diagnostics.
  */
 #ifndef FW_JSON_H
 #define FW_JSON_H

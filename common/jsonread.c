@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * jsonread: JSON text (RFC 8259) into a tree of cJSON nodes that all live
- * in one arena (json.h). The walkers read the tree through cJSON's own
+ * jsonread: JSON text into a tree of cJSON nodes that all live in one
+ * arena (json.h). The walkers read the tree through cJSON's own
  * accessors; what differs from cJSON_Parse is the cost -- one bump of a
  * pointer per node and per string instead of a malloc each, and one free
- * for the whole tree -- and the strictness: the grammar is the RFC's
- * (no leading zeros, no raw control characters in strings, no "\u0000"),
- * and an error says what was expected where.
+ * for the whole tree -- and the errors, which say what was expected where.
+ *
+ * It reads what cJSON 1.7 reads, no less: policies that fwd read before,
+ * those saved in its state directory among them, read the same. Beyond
+ * RFC 8259 that is: a UTF-8 byte order mark first, any control character
+ * as blank space, raw control characters in strings, numbers that strtod
+ * takes from cJSON's characters (022, 1.), 1000 levels. Unlike cJSON, it
+ * refuses "\u0000" (cJSON cut the string short there, silently) and
+ * reads numbers of any length (cJSON stops at 63 characters).
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -19,8 +25,8 @@
 #include "json.h"
 #include "util.h"
 
-/* Deeper than any policy; bounds the recursion below. */
-#define MAX_DEPTH 512
+/* cJSON's CJSON_NESTING_LIMIT; bounds the recursion below. */
+#define MAX_DEPTH 1000
 
 struct doc {
 	struct fw_arena *a;
@@ -41,10 +47,16 @@ static bool fail(struct rd *r, const char *why)
 	return false;
 }
 
+/* Blank space as cJSON has it: any byte from 1 to 32 (the text holds no
+ * NUL byte). */
+static bool is_blank(char c)
+{
+	return (unsigned char)c <= ' ';
+}
+
 static void ws(struct rd *r)
 {
-	while (r->i < r->len && (r->t[r->i] == ' ' || r->t[r->i] == '\n' ||
-				 r->t[r->i] == '\t' || r->t[r->i] == '\r'))
+	while (r->i < r->len && is_blank(r->t[r->i]))
 		r->i++;
 }
 
@@ -142,47 +154,33 @@ static bool string(struct rd *r, char **out)
 {
 	const char *t = r->t;
 	size_t start = ++r->i, j = start;
-	char *buf, *q;
+	char *q;
 
-	while (j < r->len && t[j] != '"' && t[j] != '\\' &&
-	       (unsigned char)t[j] >= 0x20)
+	while (j < r->len && t[j] != '"' && t[j] != '\\')
 		j++;
 	if (j < r->len && t[j] == '"') {
 		*out = arena_strndup(r->a, t + start, j - start);
 		r->i = j + 1;
 		return true;
 	}
-	/* Escapes: decoded into a buffer as long as the rest of the text,
-	 * which no string can outgrow. */
-	buf = q = xmalloc(r->len - start + 1);
-	memcpy(q, t + start, j - start);
-	q += j - start;
-	r->i = j;
-	for (;;) {
-		char c = r->i < r->len ? t[r->i] : '\0';
-
-		if (r->i >= r->len) {
-			free(buf);
-			return fail(r, "the string's closing '\"'");
-		}
-		if (c == '"')
-			break;
-		if ((unsigned char)c < 0x20) {
-			free(buf);
-			return fail(r, "no control character in a string "
-				       "(write it as an escape such as \\n)");
-		}
-		if (c != '\\') {
-			*q++ = c;
-			r->i++;
+	/* Escapes: the raw string into the arena, decoded where it lies
+	 * (an escape never writes more bytes than it takes). */
+	while (j < r->len && t[j] != '"')
+		j += t[j] == '\\' ? 2 : 1;
+	if (j >= r->len) {
+		r->i = r->len;
+		return fail(r, "the string's closing '\"'");
+	}
+	*out = q = arena_strndup(r->a, t + start, j - start);
+	while (r->i < j) {
+		if (t[r->i] != '\\') {
+			*q++ = t[r->i++];
 		} else if (!escape(r, &q)) {
-			free(buf);
 			return false;
 		}
 	}
-	*out = arena_strndup(r->a, buf, (size_t)(q - buf));
-	free(buf);
-	r->i++;
+	*q = '\0';
+	r->i = j + 1;
 	return true;
 }
 
@@ -195,50 +193,69 @@ static bool digits(struct rd *r)
 	return r->i > s;
 }
 
+/* The end of the number at t[s] as strtod reads it from the longest run of
+ * cJSON's number characters there, or s when it reads none. */
+static size_t loose_number(const char *t, size_t s, size_t len, double *x)
+{
+	size_t e = s, n;
+	char small[64], *c, *end;
+
+	while (e < len && strchr("0123456789+-.eE", t[e]))
+		e++;
+	n = e - s;
+	c = n < sizeof(small) ? small : xmalloc(n + 1);
+	memcpy(c, t + s, n);
+	c[n] = '\0';
+	*x = strtod(c, &end);
+	n = (size_t)(end - c);
+	if (c != small)
+		free(c);
+	return s + n;
+}
+
 static bool number(struct rd *r, cJSON *v)
 {
 	const char *t = r->t;
 	size_t s = r->i, n;
-	bool plain = true;
+	bool plain = true, strict = true;
 	double x = 0;
 
+	/* RFC 8259's grammar first: the fast and usual case. */
 	if (t[r->i] == '-')
 		r->i++;
 	if (r->i < r->len && t[r->i] == '0') {
 		r->i++;
-		if (r->i < r->len && t[r->i] >= '0' && t[r->i] <= '9')
-			return fail(r, "no leading zero in a number");
-	} else if (!digits(r)) {
-		return fail(r, "a digit");
+		strict = !(r->i < r->len && t[r->i] >= '0' && t[r->i] <= '9');
+	} else {
+		strict = digits(r);
 	}
-	if (r->i < r->len && t[r->i] == '.') {
+	if (strict && r->i < r->len && t[r->i] == '.') {
 		r->i++;
 		plain = false;
-		if (!digits(r))
-			return fail(r, "a digit after the decimal point");
+		strict = digits(r);
 	}
-	if (r->i < r->len && (t[r->i] == 'e' || t[r->i] == 'E')) {
+	if (strict && r->i < r->len && (t[r->i] == 'e' || t[r->i] == 'E')) {
 		r->i++;
 		plain = false;
 		if (r->i < r->len && (t[r->i] == '+' || t[r->i] == '-'))
 			r->i++;
-		if (!digits(r))
-			return fail(r, "a digit in the exponent");
+		strict = digits(r);
 	}
+	if (strict && r->i < r->len && strchr("0123456789+-.eE", t[r->i]))
+		strict = false; /* "1-2": strtod decides, as with cJSON */
 	n = r->i - s;
-	if (plain && n <= 15) { /* exact in a double */
+	if (!strict) {
+		/* What cJSON takes: 022, 1., -.5 */
+		r->i = loose_number(t, s, r->len, &x);
+		if (r->i == s)
+			return fail(r, "a number");
+	} else if (plain && n <= 15) { /* exact in a double */
 		for (size_t k = s + (t[s] == '-'); k < r->i; k++)
 			x = x * 10 + (t[k] - '0');
 		if (t[s] == '-')
 			x = -x;
 	} else {
-		char small[64], *c = n < sizeof(small) ? small : xmalloc(n + 1);
-
-		memcpy(c, t + s, n);
-		c[n] = '\0';
-		x = strtod(c, NULL);
-		if (c != small)
-			free(c);
+		loose_number(t, s, r->i, &x);
 	}
 	v->type = cJSON_Number;
 	v->valuedouble = x;
@@ -268,7 +285,7 @@ static bool members(struct rd *r, cJSON *v, bool obj)
 	cJSON *last = NULL;
 
 	if (++r->depth > MAX_DEPTH)
-		return fail(r, "at most 512 nested objects and lists");
+		return fail(r, "at most 1000 nested objects and lists");
 	v->type = obj ? cJSON_Object : cJSON_Array;
 	r->i++;
 	ws(r);
@@ -358,7 +375,7 @@ static void position(const char *text, size_t off, int *line, int *col)
 static bool blank(const char *t, size_t off, size_t len)
 {
 	for (; off < len; off++)
-		if (!strchr(" \t\r\n", t[off]))
+		if (!is_blank(t[off]))
 			return false;
 	return true;
 }
@@ -376,7 +393,7 @@ static char *syntax_error(const char *text, size_t len, size_t off,
 		return xstrdup("file is empty (expected a JSON object)");
 	if (blank(text, off, len)) {
 		/* Just past the last character written. */
-		for (off = len; strchr(" \t\r\n", text[off - 1]); off--)
+		for (off = len; is_blank(text[off - 1]); off--)
 			;
 		position(text, off, &line, &col);
 		return xasprintf("line %d, column %d: %s: unexpected end of "
@@ -411,6 +428,8 @@ cJSON *json_parse(const char *text, size_t len, char **err)
 	a = arena_new();
 	d = arena_alloc(a, sizeof(*d));
 	d->a = r.a = a;
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		r.i = 3; /* a UTF-8 byte order mark */
 	ws(&r);
 	if (!value(&r, &d->root)) {
 		*err = syntax_error(text, len, r.i, "invalid JSON", r.why);

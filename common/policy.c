@@ -586,21 +586,42 @@ static void rule_comment(struct walk *w, const cJSON *v, const char *path,
 typedef void (*rule_fn)(struct walk *, const cJSON *, const char *,
 			struct fw_rule *);
 
+/* The keys of a rule; walk_rule looks at name, proto and limit first. */
+enum {
+	RK_NAME,
+	RK_ACTION,
+	RK_PROTO,
+	RK_PORT,
+	RK_SPORT,
+	RK_FROM,
+	RK_TO,
+	RK_IIF,
+	RK_OIF,
+	RK_LIMIT,
+	RK_BURST,
+	RK_LOG,
+	RK_COMMENT,
+	RK_N
+};
+
 static const struct {
 	const char *key;
 	rule_fn fn;
-} rule_keys[] = {
-	{"name", rule_name},   {"action", rule_action},
-	{"proto", rule_proto}, {"port", rule_dport},
-	{"sport", rule_sport}, {"from", rule_from},
-	{"to", rule_to},       {"iif", rule_iif},
-	{"oif", rule_oif},     {"limit", rule_limit},
-	{"burst", rule_burst}, {"log", rule_log},
-	{"comment", rule_comment},
+} rule_keys[RK_N] = {
+	[RK_NAME] = {"name", rule_name},
+	[RK_ACTION] = {"action", rule_action},
+	[RK_PROTO] = {"proto", rule_proto},
+	[RK_PORT] = {"port", rule_dport},
+	[RK_SPORT] = {"sport", rule_sport},
+	[RK_FROM] = {"from", rule_from},
+	[RK_TO] = {"to", rule_to},
+	[RK_IIF] = {"iif", rule_iif},
+	[RK_OIF] = {"oif", rule_oif},
+	[RK_LIMIT] = {"limit", rule_limit},
+	[RK_BURST] = {"burst", rule_burst},
+	[RK_LOG] = {"log", rule_log},
+	[RK_COMMENT] = {"comment", rule_comment},
 };
-
-/* Indices in rule_keys of the keys walk_rule looks at first. */
-enum { RK_NAME = 0, RK_PROTO = 2, RK_LIMIT = 9 };
 
 static const char *const rule_key_names[] = {
 	"name", "action", "proto", "port",  "sport", "from",	"to",

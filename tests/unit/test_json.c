@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * test_json: the JSON reader (jsonread.c) against cJSON on valid
- * documents -- the same tree, node for node -- and its errors on invalid
- * ones, each with its line, column and what was expected.
+ * test_json: the JSON reader (jsonread.c) against cJSON on the documents
+ * cJSON reads -- the same tree, node for node -- and its errors on the
+ * others, each with its line, column and what was expected.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +39,9 @@ static void test_valid(void)
 		"{\"a\": 1, \"a\": 2, \"\": 3}",
 		"{\"version\": 1, \"input\": {\"rules\": [{\"name\": \"r\","
 		" \"port\": 22}]}}",
+		/* Beyond RFC 8259, as cJSON reads them (jsonread.c). */
+		"\xef\xbb\xbf{\"a\": 1}", "{\f\"a\":\v1,\x01\"b\": 2}",
+		"[\"a\tb\x01c\"]", "[022, 1., -.5, 1.e5, -0.0e-0, 007.5]",
 	};
 
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
@@ -93,17 +96,12 @@ static void test_errors(void)
 				 "',' or '}' near '\"b\": 2}'");
 	BAD("[1 2]", "line 1, column 4: invalid JSON: expected ',' or ']' "
 		     "near '2]'");
-	BAD("[01]", "line 1, column 3: invalid JSON: expected no leading zero "
-		    "in a number near '1]'");
-	BAD("[-x]", "line 1, column 3: invalid JSON: expected a digit near "
-		    "'x]'");
-	BAD("[1.]", "line 1, column 4: invalid JSON: expected a digit after "
-		    "the decimal point near ']'");
-	BAD("[1e+]", "line 1, column 5: invalid JSON: expected a digit in the "
-		     "exponent near ']'");
-	BAD("[\"a\x01\"]", "line 1, column 4: invalid JSON: expected no "
-			   "control character in a string (write it as an "
-			   "escape such as \\n) near '\x01\"]'");
+	BAD("[-x]", "line 1, column 2: invalid JSON: expected a number near "
+		    "'-x]'");
+	BAD("[1e+]", "line 1, column 3: invalid JSON: expected ',' or ']' "
+		     "near 'e+]'");
+	BAD("[1-2]", "line 1, column 3: invalid JSON: expected ',' or ']' "
+		     "near '-2]'");
 	BAD("[\"\\q\"]", "line 1, column 3: invalid JSON: expected a valid "
 			 "escape (\\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or "
 			 "\\u and four hex digits) near '\\q\"]'");
@@ -143,23 +141,23 @@ static void test_errors(void)
 
 static void test_depth(void)
 {
-	char *doc = xmalloc(2 * 513 + 1);
+	char *doc = xmalloc(2 * 1001 + 1);
 	char *err = NULL;
 	cJSON *j;
 
-	memset(doc, '[', 512);
-	memset(doc + 512, ']', 512);
-	doc[1024] = '\0';
-	j = json_parse(doc, 1024, &err);
-	T_OK(j != NULL, "512 nested lists are read");
+	memset(doc, '[', 1000);
+	memset(doc + 1000, ']', 1000);
+	doc[2000] = '\0';
+	j = json_parse(doc, 2000, &err);
+	T_OK(j != NULL, "1000 nested lists are read, as cJSON reads them");
 	json_free(j);
-	memset(doc, '[', 513);
-	memset(doc + 513, ']', 513);
-	doc[1026] = '\0';
-	j = json_parse(doc, 1026, &err);
-	T_OK(!j && err && strstr(err, "column 513: invalid JSON: expected at "
-				      "most 512 nested objects and lists"),
-	     "513 are refused: %s", err ? err : "(read)");
+	memset(doc, '[', 1001);
+	memset(doc + 1001, ']', 1001);
+	doc[2002] = '\0';
+	j = json_parse(doc, 2002, &err);
+	T_OK(!j && err && strstr(err, "column 1001: invalid JSON: expected at "
+				      "most 1000 nested objects and lists"),
+	     "1001 are refused: %s", err ? err : "(read)");
 	free(err);
 	free(doc);
 }
