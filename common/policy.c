@@ -819,6 +819,11 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 	}
 	rules_path = json_path_key(path, "rules");
 	rl = strlen(rules_path);
+	/* Room for all of them at once: no copies of a growing array. */
+	if (cJSON_GetArraySize(rules) > 0)
+		xgrow((void **)&ch->rules, &w->rcap[id],
+		      ch->nrules + (size_t)cJSON_GetArraySize(rules) - 1,
+		      sizeof(*ch->rules));
 	cJSON_ArrayForEach(e, rules)
 	{
 		/* "<rules path>[i]", on the stack unless it is long. */
