@@ -113,14 +113,10 @@ static char *put_utf8(char *q, unsigned long cp)
 static bool escape(struct rd *r, char **q)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *e;
+	const char *e = strchr(from, r->t[r->i + 1]); /* string() found
+						       * the closing quote */
 	long u, lo;
 
-	if (r->i + 1 >= r->len) {
-		r->i = r->len;
-		return fail(r, "the string's closing '\"'");
-	}
-	e = strchr(from, r->t[r->i + 1]);
 	if (e && *e) {
 		*(*q)++ = to[e - from];
 		r->i += 2;
