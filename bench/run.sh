@@ -4,7 +4,9 @@
 # side in one run, each in network namespaces this script creates and
 # removes (tests/lib.sh). Prints one table of medians over RUNS runs (wall
 # and CPU seconds; fwd's CPU is fwctl's plus what fwd spent serving it) with
-# each alternative's wall time as a multiple of fwd's.
+# each alternative's wall time as a multiple of fwd's. The loads of rules
+# and of allowlists run in rounds, each alternative once per round, so that
+# a drift in the machine's speed meets them all alike.
 #   RUNS=N (default 5)   BENCH_QUICK=1: small sizes, 3 runs (smoke test)
 #   BENCH_PPS=0: skip the packets/s part    BENCH_MILLION=0: skip 1e6 addrs
 #   BENCH_PPS_ONLY=1: only the packets/s part  PPS_ROUNDS=N (default 5)
@@ -43,29 +45,61 @@ median() {
 		END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'
 }
 
-# alt WORK LABEL PRE RUN: RUNS times "PRE" (untimed) then "RUN" (prints
-# "wall cpu"); one table row. The first alternative of a work is the
-# reference of the ratios.
+# once SAMPLES PRE RUN: "PRE" (untimed) then "RUN", which prints "wall
+# cpu", appended to SAMPLES.
+once() {
+	eval "$2" >/dev/null 2>&1 </dev/null
+	eval "$3" >>"$1" 2>/dev/null </dev/null || echo "fail fail" >>"$1"
+}
+# row WORK LABEL SAMPLES: the table row of the medians of SAMPLES.
+row() {
+	if grep -q fail "$3"; then
+		_w=n/a _c=n/a
+	else
+		_w=$(median "$3" 1)
+		_c=$(median "$3" 2)
+	fi
+	echo "$1|$2|$_w|$_c" >>"$TABLE"
+	say "$1 | $2 | $_w | $_c"
+}
+# alt WORK LABEL PRE RUN: RUNS times "PRE" (untimed) then "RUN"; one table
+# row. The first alternative of a work is the reference of the ratios.
 alt() {
-	_work=$1 _label=$2 _pre=$3 _run=$4
 	: >"$B/samples"
 	_k=0
 	while [ $_k -lt "$RUNS" ]; do
-		eval "$_pre" >/dev/null 2>&1
-		eval "$_run" >>"$B/samples" 2>/dev/null ||
-			echo "fail fail" >>"$B/samples"
+		once "$B/samples" "$3" "$4"
 		_k=$((_k + 1))
 	done
-	if grep -q fail "$B/samples"; then
-		_w=n/a _c=n/a
-	else
-		_w=$(median "$B/samples" 1)
-		_c=$(median "$B/samples" 2)
-	fi
-	echo "$_work|$_label|$_w|$_c" >>"$TABLE"
-	say "$_work | $_label | $_w | $_c"
+	row "$1" "$2" "$B/samples"
 }
-na() { echo "$1|$2|n/a|n/a" >>"$TABLE"; }
+# altq WORK LABEL PRE RUN: as alt, but queued for alts_run [AFTER-FIRST],
+# which runs the queued alternatives in turn, RUNS rounds of one run each
+# (on a machine whose speed drifts, each round meets every alternative in
+# the same state), then writes their rows, AFTER-FIRST after the first.
+: >"$B/queue"
+altq() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$B/queue"; }
+alts_run() {
+	_n=$(wc -l <"$B/queue")
+	_i=1
+	while [ $_i -le "$_n" ]; do : >"$B/samples.$_i"; _i=$((_i + 1)); done
+	_k=0
+	while [ $_k -lt "$RUNS" ]; do
+		_i=1
+		while IFS='	' read -r _w _l _pre _run; do
+			once "$B/samples.$_i" "$_pre" "$_run"
+			_i=$((_i + 1))
+		done <"$B/queue"
+		_k=$((_k + 1))
+	done
+	_i=1
+	while IFS='	' read -r _w _l _pre _run; do
+		row "$_w" "$_l" "$B/samples.$_i"
+		[ $_i -eq 1 ] && [ -n "${1:-}" ] && eval "$1" </dev/null
+		_i=$((_i + 1))
+	done <"$B/queue"
+	: >"$B/queue"
+}
 # phases WORK FILE: where fwd's time went when it applied FILE (medians of
 # the phases its log line gives: read, plan, kernel, save), as a row.
 phases() {
@@ -161,26 +195,27 @@ for sz in $SIZES; do
 	"$TOP/$BUILD/fwplan" -s "$B/r$sz.json" >"$B/r$sz-lin.nft"
 	rules_ipt "$sz" >"$B/r$sz.ipt"
 	w="load $sz rules"
-	alt "$w" "fwd (fwctl apply)" "apply $B/empty.json" "tapply $B/r$sz.json"
-	phases "$w" "$B/r$sz.json"
-	alt "$w" "nft -f, fwd's ruleset" "nsx nf nft flush ruleset" \
+	altq "$w" "fwd (fwctl apply)" "apply $B/empty.json" "tapply $B/r$sz.json"
+	altq "$w" "nft -f, fwd's ruleset" "nsx nf nft flush ruleset" \
 		"nsx nf $TM nft -f $B/r$sz.nft"
 	# What the per-rule counters cost the kernel: the same ruleset
 	# with no counter in its map elements (no longer fwd's product).
 	sed -e 's/ counter packets 0 bytes 0//' -e '/^\t\tcounter$/d' \
 		"$B/r$sz.nft" >"$B/r$sz-nocount.nft"
-	alt "$w" "nft -f, fwd's, no element counters" \
+	altq "$w" "nft -f, fwd's, no element counters" \
 		"nsx nf nft flush ruleset" "nsx nf $TM nft -f $B/r$sz-nocount.nft"
-	alt "$w" "nft -f, one rule per rule" "nsx nf nft flush ruleset" \
+	altq "$w" "nft -f, one rule per rule" "nsx nf nft flush ruleset" \
 		"nsx nf $TM nft -f $B/r$sz-lin.nft"
-	if have iptables-legacy-restore; then
-		alt "$w" "iptables-legacy-restore" "nsx il iptables-legacy -F" \
-			"nsx il $TM -i $B/r$sz.ipt iptables-legacy-restore"
-	else na "$w" "iptables-legacy-restore"; fi
-	if have iptables-nft-restore; then
-		alt "$w" "iptables-nft-restore" "nsx in nft flush ruleset" \
-			"nsx in $TM -i $B/r$sz.ipt iptables-nft-restore"
-	else na "$w" "iptables-nft-restore"; fi
+	# A tool that is missing runs "false": its row says n/a.
+	ipt=false
+	have iptables-legacy-restore &&
+		ipt="nsx il $TM -i $B/r$sz.ipt iptables-legacy-restore"
+	altq "$w" "iptables-legacy-restore" "nsx il iptables-legacy -F" "$ipt"
+	ipt=false
+	have iptables-nft-restore &&
+		ipt="nsx in $TM -i $B/r$sz.ipt iptables-nft-restore"
+	altq "$w" "iptables-nft-restore" "nsx in nft flush ruleset" "$ipt"
+	alts_run "phases '$w' '$B/r$sz.json'"
 done
 
 if [ -n "$SIZES" ]; then
@@ -188,10 +223,10 @@ if [ -n "$SIZES" ]; then
 sz=${SIZES##* }
 w="change 1 rule of $sz"
 awk '/"r0"/ { sub(/"port": [0-9]+/, "\"port\": 9") } { print }' "$B/r$sz.json" >"$B/r$sz-c.json"
-alt "$w" "fwd (fwctl apply)" "apply $B/r$sz.json" "tapply $B/r$sz-c.json"
-phases "$w" "$B/r$sz-c.json"
-alt "$w" "nft -f, whole ruleset" "nsx nf nft flush ruleset" \
+altq "$w" "fwd (fwctl apply)" "apply $B/r$sz.json" "tapply $B/r$sz-c.json"
+altq "$w" "nft -f, whole ruleset" "nsx nf nft flush ruleset" \
 	"nsx nf $TM nft -f $B/r$sz.nft"
+alts_run "phases '$w' '$B/r$sz-c.json'"
 
 # --- 2. reading counters ----------------------------------------------------
 
@@ -220,13 +255,13 @@ for sz in $GROUPS_N; do
 	"$FWCTL" compile "$B/g$sz.json" >"$B/g$sz.nft"
 	group_ipset "$sz" >"$B/g$sz.ipset"
 	w="allowlist of $sz addresses"
-	alt "$w" "fwd (fwctl apply)" "apply $B/empty.json" "tapply $B/g$sz.json"
-	alt "$w" "nft -f, fwd's ruleset" "nsx nf nft flush ruleset" \
+	altq "$w" "fwd (fwctl apply)" "apply $B/empty.json" "tapply $B/g$sz.json"
+	altq "$w" "nft -f, fwd's ruleset" "nsx nf nft flush ruleset" \
 		"nsx nf $TM nft -f $B/g$sz.nft"
-	if have ipset; then
-		alt "$w" "ipset restore + swap" "nsx il ipset destroy" \
-			"nsx il $TM -i $B/g$sz.ipset ipset restore"
-	else na "$w" "ipset restore"; fi
+	ips=false
+	have ipset && ips="nsx il $TM -i $B/g$sz.ipset ipset restore"
+	altq "$w" "ipset restore + swap" "nsx il ipset destroy" "$ips"
+	alts_run
 	w="change 1 address of $sz"
 	new=$(addrs "$sz" 5 | sed -n 6p)
 	old=$(addrs "$sz" | sed -n 6p)
