@@ -485,10 +485,27 @@ size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
  * the attributes, their order and the element nests numbered from 1 are
  * those of nftnl_set_elems_nlmsg_build_payload, without its objects (an
  * allocation for each element and each of its fields, for thousands of
- * elements). A message ends at NL_ELEMS_PER_MSG elements, or before its
- * element list could outgrow a netlink attribute's 16-bit length.
+ * elements; tests/unit/test_mapbytes.c compares the two byte for byte). A
+ * message ends at NL_ELEMS_PER_MSG elements, or before its element list
+ * could outgrow a netlink attribute's 16-bit length.
  */
 #define NL_ELEMS_MSG_MAX 60000 /* bytes, before an element (at most 1 KiB) */
+
+/* mnl_attr_put with its padding zeroed (libmnl 1.0.4 leaves whatever the
+ * buffer held): the same batch for the same plan. */
+static void put0(struct nlmsghdr *nlh, uint16_t type, size_t len,
+		 const void *data)
+{
+	struct nlattr *a = mnl_nlmsg_get_payload_tail(nlh);
+
+	mnl_attr_put(nlh, type, len, data);
+	memset((char *)mnl_attr_get_payload(a) + len, 0, MNL_ALIGN(len) - len);
+}
+
+static void put0_str(struct nlmsghdr *nlh, uint16_t type, const char *s)
+{
+	put0(nlh, type, strlen(s) + 1, s);
+}
 
 static void map_msg_end(struct elem_out *o)
 {
@@ -504,10 +521,9 @@ static void map_msg_start(struct elem_out *o)
 {
 	o->nlh = nl_tx_msg(o->tx, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o->path,
 			   xasprintf("elements of %s", o->what));
-	mnl_attr_put_strz(o->nlh, NFTA_SET_ELEM_LIST_SET, o->set);
+	put0_str(o->nlh, NFTA_SET_ELEM_LIST_SET, o->set);
 	mnl_attr_put_u32(o->nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(o->id));
-	mnl_attr_put_strz(o->nlh, NFTA_SET_ELEM_LIST_TABLE,
-			  o->tx->plan->table);
+	put0_str(o->nlh, NFTA_SET_ELEM_LIST_TABLE, o->tx->plan->table);
 	o->list = mnl_attr_nest_start(o->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 	o->n = 0;
 }
@@ -546,7 +562,7 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 	v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
 	if (x->verdict == FW_V_JUMP) {
 		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
-		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, x->target);
+		put0_str(nlh, NFTA_VERDICT_CHAIN, x->target);
 	} else {
 		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
 				 htonl(x->verdict == FW_V_DROP ? NF_DROP
@@ -561,7 +577,7 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 	u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
 	u[1] = (uint8_t)n;
 	memcpy(u + 2, x->rule, n);
-	mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, n + 2, u);
+	put0(nlh, NFTA_SET_ELEM_USERDATA, n + 2, u);
 	/* The map's counter template gives every element a counter of its
 	 * own; one spelled out costs the kernel a parse and a second
 	 * allocation, so only elements that start above zero carry it. */
@@ -569,7 +585,7 @@ static void map_elem_put(struct elem_out *o, const struct fw_pmap *m,
 		struct nlattr *x1 = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_EXPR),
 			      *x2;
 
-		mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "counter");
+		put0_str(nlh, NFTA_EXPR_NAME, "counter");
 		x2 = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
 		mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(by));
 		mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(pk));
