@@ -10,6 +10,8 @@
 #   RUNS=N (default 5)   BENCH_QUICK=1: small sizes, 3 runs (smoke test)
 #   BENCH_PPS=0: skip the packets/s part    BENCH_MILLION=0: skip 1e6 addrs
 #   BENCH_PPS_ONLY=1: only the packets/s part  PPS_ROUNDS=N (default 5)
+#   BENCH_RULES_ONLY=1: only the rule sets, 10,000 rules (with RUNS=31, a
+#   long comparison of the largest load against its alternatives)
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
 unset SSH_CONNECTION
@@ -184,6 +186,9 @@ empty_json() {
 empty_json >"$B/empty.json"
 
 if [ "${BENCH_PPS_ONLY:-0}" = 1 ]; then SIZES="" GROUPS_N="" MILLION=0; fi
+if [ "${BENCH_RULES_ONLY:-0}" = 1 ]; then
+	SIZES=10000 GROUPS_N="" MILLION=0 PPS=0
+fi
 
 # --- 1. rules --------------------------------------------------------------
 
