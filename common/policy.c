@@ -586,46 +586,34 @@ static void rule_comment(struct walk *w, const cJSON *v, const char *path,
 typedef void (*rule_fn)(struct walk *, const cJSON *, const char *,
 			struct fw_rule *);
 
-/* The keys of a rule; walk_rule looks at name, proto and limit first. */
-enum {
-	RK_NAME,
-	RK_ACTION,
-	RK_PROTO,
-	RK_PORT,
-	RK_SPORT,
-	RK_FROM,
-	RK_TO,
-	RK_IIF,
-	RK_OIF,
-	RK_LIMIT,
-	RK_BURST,
-	RK_LOG,
-	RK_COMMENT,
-	RK_N
-};
+/* The keys of a rule, listed once: their indices (RK_NAME, ...: walk_rule
+ * looks at name, proto and limit first), their walkers, their names. */
+#define RULE_KEYS(X)                                                          \
+	X(NAME, "name", rule_name)                                            \
+	X(ACTION, "action", rule_action)                                      \
+	X(PROTO, "proto", rule_proto)                                         \
+	X(PORT, "port", rule_dport)                                           \
+	X(SPORT, "sport", rule_sport)                                         \
+	X(FROM, "from", rule_from)                                            \
+	X(TO, "to", rule_to)                                                  \
+	X(IIF, "iif", rule_iif)                                               \
+	X(OIF, "oif", rule_oif)                                               \
+	X(LIMIT, "limit", rule_limit)                                         \
+	X(BURST, "burst", rule_burst)                                         \
+	X(LOG, "log", rule_log)                                               \
+	X(COMMENT, "comment", rule_comment)
+
+#define RK_INDEX(id, key, fn) RK_##id,
+#define RK_ENTRY(id, key, fn) {key, fn},
+#define RK_NAME_OF(id, key, fn) key,
+enum { RULE_KEYS(RK_INDEX) RK_N };
 
 static const struct {
 	const char *key;
 	rule_fn fn;
-} rule_keys[RK_N] = {
-	[RK_NAME] = {"name", rule_name},
-	[RK_ACTION] = {"action", rule_action},
-	[RK_PROTO] = {"proto", rule_proto},
-	[RK_PORT] = {"port", rule_dport},
-	[RK_SPORT] = {"sport", rule_sport},
-	[RK_FROM] = {"from", rule_from},
-	[RK_TO] = {"to", rule_to},
-	[RK_IIF] = {"iif", rule_iif},
-	[RK_OIF] = {"oif", rule_oif},
-	[RK_LIMIT] = {"limit", rule_limit},
-	[RK_BURST] = {"burst", rule_burst},
-	[RK_LOG] = {"log", rule_log},
-	[RK_COMMENT] = {"comment", rule_comment},
-};
+} rule_keys[RK_N] = {RULE_KEYS(RK_ENTRY)};
 
-static const char *const rule_key_names[] = {
-	"name", "action", "proto", "port",  "sport", "from",	"to",
-	"iif",	"oif",	  "limit", "burst", "log",   "comment", NULL};
+static const char *const rule_key_names[] = {RULE_KEYS(RK_NAME_OF) NULL};
 
 /* FNV-1a, for the rule-name slots. */
 static uint32_t name_hash(const char *s)
@@ -693,7 +681,7 @@ static void name_insert(struct walk *w, uint32_t slot)
 /* The index of key k in rule_keys, or -1. */
 static int rule_key(const char *k)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(rule_keys); i++)
+	for (size_t i = 0; i < RK_N; i++)
 		if (k[0] == rule_keys[i].key[0] && !strcmp(k, rule_keys[i].key))
 			return (int)i;
 	return -1;
@@ -704,7 +692,7 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 {
 	/* Each key's first member, found in one pass: rules are walked by
 	 * the ten thousand. */
-	const cJSON *by[ARRAY_SIZE(rule_keys)] = {0};
+	const cJSON *by[RK_N] = {0};
 	const struct fw_rule *dup;
 	const cJSON *c;
 	bool odd = false;
@@ -740,9 +728,9 @@ static void walk_rule(struct walk *w, const cJSON *v, const char *path,
 		size_t kl = strlen(c->string), k = 0;
 		char kbuf[160], *heap = NULL, *p = kbuf;
 
-		while (k < ARRAY_SIZE(rule_keys) && by[k] != c)
+		while (k < RK_N && by[k] != c)
 			k++;
-		if (k == ARRAY_SIZE(rule_keys))
+		if (k == RK_N)
 			continue; /* unknown, or given again */
 		if (pl + kl + 2 > sizeof(kbuf)) {
 			p = heap = json_path_key(path, c->string);

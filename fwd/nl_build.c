@@ -480,6 +480,22 @@ size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
 	return alen + 8;
 }
 
+struct nftnl_set_elem *nl_build_map_elem_key(const struct fw_pmap *m,
+					     const struct fw_pmelem *x)
+{
+	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	uint8_t key[24];
+	size_t len = nl_build_map_key(key, m, x->addr.lo, x->proto, x->plo);
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (!m->plen) {
+		nl_build_map_key(key, m, x->addr.hi, x->proto, x->phi);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
+				   (uint32_t)len);
+	}
+	return e;
+}
+
 /*
  * Map elements go into the batch as they come, attribute by attribute:
  * the attributes, their order and the element nests numbered from 1 are
@@ -630,23 +646,11 @@ void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
 	char *what = xasprintf("map \"%s\"", m->name);
 	struct elem_out o = {.tx = tx, .set = m->name, .path = m->name,
 			     .what = what, .del = true};
-	uint8_t key[24];
 
 	for (size_t i = 0; i < n; i++) {
-		struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
-		size_t len = nl_build_map_key(key, m, v[i].addr.lo, v[i].proto,
-					      v[i].plo);
-
 		if (!o.cur)
 			o.cur = set_ref(tx->plan->table, m->name, 0);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-		if (!m->plen) {
-			nl_build_map_key(key, m, v[i].addr.hi, v[i].proto,
-					 v[i].phi);
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key,
-					   (uint32_t)len);
-		}
-		nftnl_set_elem_add(o.cur, e);
+		nftnl_set_elem_add(o.cur, nl_build_map_elem_key(m, &v[i]));
 		if (++o.n == NL_ELEMS_PER_MSG)
 			elem_flush(&o);
 	}

@@ -285,22 +285,8 @@ static int elems_get(struct fw_nl *nl, const char *table,
 
 		nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
 		nftnl_set_set_str(set, NFTNL_SET_NAME, m->name);
-		for (size_t k = 0; i < n && k < ELEMS_PER_GET; i++, k++) {
-			struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
-			uint8_t key[24];
-			size_t len = nl_build_map_key(key, m, v[i].addr.lo,
-						      v[i].proto, v[i].plo);
-
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
-					   (uint32_t)len);
-			if (!m->plen) {
-				nl_build_map_key(key, m, v[i].addr.hi,
-						 v[i].proto, v[i].phi);
-				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END,
-						   key, (uint32_t)len);
-			}
-			nftnl_set_elem_add(set, e);
-		}
+		for (size_t k = 0; i < n && k < ELEMS_PER_GET; i++, k++)
+			nftnl_set_elem_add(set, nl_build_map_elem_key(m, &v[i]));
 		nftnl_set_elems_nlmsg_build_payload(nlh, set);
 		nftnl_set_free(set);
 		if (nl_query(nl, nlh, ekey_cb, ks) < 0)

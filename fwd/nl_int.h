@@ -119,6 +119,10 @@ void nl_build_map_del(struct fw_nl_tx *tx, const struct fw_pmap *m,
 /* The concatenated key of an element: address, protocol, port. */
 size_t nl_build_map_key(uint8_t *k, const struct fw_pmap *m, const uint8_t *a,
 			uint8_t proto, uint16_t port);
+/* Element x of map m as libnftnl's object holding only its key (and key
+ * end, in an interval map): for deletions and lookups by key. */
+struct nftnl_set_elem *nl_build_map_elem_key(const struct fw_pmap *m,
+					     const struct fw_pmelem *x);
 /*
  * Adds elements v[0..n) to map m (id 0 for a map that exists already);
  * carry, if not NULL, gives each element's initial packets and bytes.

@@ -20,6 +20,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "nl_int.h"
 #include "t.h"
@@ -180,6 +181,58 @@ static void same(size_t n, int fam, uint8_t plen, bool counters)
 	free(v);
 }
 
+/* Elements with chain names near the kernel's limit: messages end on
+ * their size before 256 elements, each element list under a netlink
+ * attribute's 65,535 bytes, and no element is lost at the cuts. */
+static void long_names(void)
+{
+	struct fw_plan plan = {.table = "fwtest"};
+	struct fw_pmap m = {.name = "input_accept_ip6", .family = 6};
+	struct fw_pmelem *v = elems(1000, 6, 0);
+	uint64_t (*carry)[2] = xcalloc(1001, sizeof(*carry));
+	char *target = xmalloc(251);
+	struct fw_nl nl = {.seq = 41};
+	struct fw_nl_tx tx;
+	size_t len, at = 0, nmsg = 0, nelem = 0, biggest = 0;
+	char *got;
+
+	memset(target, 'c', 250);
+	target[250] = '\0';
+	for (size_t i = 0; i < 1000; i++) {
+		v[i].verdict = FW_V_JUMP;
+		v[i].target = target;
+		carry[i][0] = carry[i][1] = 1;
+	}
+	nl_tx_init(&tx, &nl, &plan);
+	nl_build_map_elems(&tx, &m, 7, v, 1000, (const uint64_t(*)[2])carry);
+	got = batch_bytes(&tx, &len);
+	while (at + sizeof(struct nlmsghdr) <= len) {
+		const struct nlmsghdr *nlh = (const void *)(got + at);
+		const struct nlattr *a, *e;
+
+		nmsg++;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		{
+			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+				continue;
+			if (mnl_attr_get_len(a) > biggest)
+				biggest = mnl_attr_get_len(a);
+			mnl_attr_for_each_nested(e, a) nelem++;
+		}
+		at += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	T_OK(nmsg > (1000 + PER_MSG - 1) / PER_MSG && nelem == 1000 &&
+		     biggest < 65536 && at == len,
+	     "elements with long chain names: %zu messages, %zu elements, "
+	     "largest list %zu bytes",
+	     nmsg, nelem, biggest);
+	nl_tx_free(&tx);
+	free(got);
+	free(target);
+	free(carry);
+	free(v);
+}
+
 int main(void)
 {
 	static const size_t sizes[] = {0, 1, 255, 256, 257, 1000};
@@ -191,5 +244,6 @@ int main(void)
 	same(300, 4, 0, false);
 	same(300, 6, 64, true);
 	same(513, 4, 24, true);
+	long_names();
 	return t_done();
 }
