@@ -211,7 +211,7 @@ cJSON *bulk_copy(const cJSON *v, const struct bulk *b)
 
 	if (l) {
 		c = cJSON_CreateArray();
-		for (size_t i = 0; l && i < l->n; i++)
+		for (size_t i = 0; i < l->n; i++)
 			cJSON_AddItemToArray(c,
 					     cJSON_CreateString(bulk_str(l, i)));
 	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
