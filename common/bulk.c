@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bulk: long lists of plain strings kept out of the cJSON tree (bulk.h).
- * The scanner below only has to find lists; json_parse still checks the
- * whole document, and a list is taken only when it is, as written, a valid
- * JSON array of plain strings.
+ * bulk: long lists of plain strings kept out of the cJSON tree (bulk.h),
+ * taken by the JSON reader's hook as it meets them: a list is taken only
+ * when it is, as written, a valid JSON array of plain strings.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +14,6 @@
 #include "bulk.h"
 #include "json.h"
 #include "util.h"
-
-/* What a taken list is replaced with: "\u0001<index>". */
-#define MARK '\x01'
-#define MARK_TEXT "\\u0001"
-#define MAX_DEPTH 64
-
-struct frame {
-	bool obj;
-	const char *key; /* the key this container is the value of */
-	size_t klen;
-};
 
 static bool is_ws(char c)
 {
@@ -38,36 +27,23 @@ static size_t ws(const char *t, size_t i, size_t len)
 	return i;
 }
 
-static bool key_is(const char *k, size_t klen, const char *name)
-{
-	return k && klen == strlen(name) && !memcmp(k, name, klen);
-}
-
-/* The end (index past the closing quote) of the string opening at i, or
- * len when it does not close. */
-static size_t string_end(const char *t, size_t i, size_t len)
-{
-	for (i++; i < len; i++) {
-		if (t[i] == '\\')
-			i++;
-		else if (t[i] == '"')
-			return i + 1;
-	}
-	return len;
-}
-
 /*
- * If the array opening at i is a list of at least BULK_MIN plain strings
- * (no escapes, no control characters), moves them into a new list of b
- * and overwrites the array; returns the index past it, or 0.
+ * The reader's hook (json_take_fn): takes the list at t[i] when it is the
+ * value of "from" or "to" or a member of "groups" and holds at least
+ * BULK_MIN plain strings (no escapes, no control characters) and nothing
+ * else. Returns the index past it, or 0.
  */
-static size_t take(char *t, size_t i, size_t len, struct bulk *b)
+static size_t take(void *arg, const char *t, size_t i, size_t len,
+		   const char *key, const char *okey, int *id)
 {
+	struct bulk *b = arg;
 	size_t j = ws(t, i + 1, len), n = 0, bytes = 0, end;
 	struct bulk_list *l;
-	char *q, mark[32];
-	int mlen;
+	char *q;
 
+	if (strcmp(key, "from") && strcmp(key, "to") &&
+	    (!okey || strcmp(okey, "groups")))
+		return 0;
 	for (;;) { /* "string" (, "string")* ] -- nothing else */
 		size_t k = j + 1;
 
@@ -87,13 +63,11 @@ static size_t take(char *t, size_t i, size_t len, struct bulk *b)
 			return 0;
 		j = ws(t, j + 1, len);
 	}
-	if (n < BULK_MIN || bytes > UINT32_MAX)
+	if (n < BULK_MIN || bytes > UINT32_MAX || b->n >= INT_MAX)
 		return 0;
 	end = j + 1;
-	mlen = snprintf(mark, sizeof(mark), "\"" MARK_TEXT "%zu\"", b->n);
-	if (mlen < 0 || (size_t)mlen > end - i)
-		return 0;
 	xgrow((void **)&b->v, &b->cap, b->n, sizeof(*b->v));
+	*id = (int)b->n;
 	l = &b->v[b->n++];
 	l->buf = q = xmalloc(bytes);
 	l->off = xmalloc(n * sizeof(*l->off));
@@ -113,95 +87,26 @@ static size_t take(char *t, size_t i, size_t len, struct bulk *b)
 		*q++ = '\0';
 		j = k;
 	}
-	memcpy(t + i, mark, (size_t)mlen);
-	for (j = i + (size_t)mlen; j < end; j++)
-		if (t[j] != '\n')
-			t[j] = ' ';
 	return end;
-}
-
-/* Finds and takes the long lists of t (writable, len bytes). */
-static void scan(char *t, size_t len, struct bulk *b)
-{
-	struct frame st[MAX_DEPTH];
-	size_t depth = 0, i = 0, klen = 0;
-	const char *key = NULL;
-
-	while (i < len) {
-		char c = t[i];
-
-		if (c == '"') {
-			size_t e = string_end(t, i, len);
-
-			if (depth && st[depth - 1].obj && ws(t, e, len) < len &&
-			    t[ws(t, e, len)] == ':') {
-				key = t + i + 1;
-				klen = e - i - 2;
-			}
-			i = e;
-			continue;
-		}
-		if (c == '[' && depth && st[depth - 1].obj &&
-		    (key_is(key, klen, "from") || key_is(key, klen, "to") ||
-		     key_is(st[depth - 1].key, st[depth - 1].klen,
-			    "groups"))) {
-			size_t e = take(t, i, len, b);
-
-			if (e) {
-				i = e;
-				key = NULL;
-				continue;
-			}
-		}
-		if (c == '{' || c == '[') {
-			if (depth == MAX_DEPTH)
-				return; /* json_parse will judge the rest */
-			st[depth++] = (struct frame){c == '{', key, klen};
-			key = NULL;
-		} else if ((c == '}' || c == ']') && depth) {
-			depth--;
-			key = NULL;
-		}
-		i++;
-	}
 }
 
 cJSON *bulk_parse(const char *text, size_t len, struct bulk *b, char **err)
 {
-	char *copy;
 	cJSON *root;
 
 	memset(b, 0, sizeof(*b));
-	/* A document that holds the mark itself, escaped or raw, is parsed
-	 * as it is. */
-	if (memmem(text, len, MARK_TEXT, strlen(MARK_TEXT)) ||
-	    memchr(text, MARK, len) || memchr(text, '\0', len))
-		return json_parse(text, len, err);
-	copy = xmalloc(len + 1);
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	scan(copy, len, b);
-	root = json_parse(copy, len, err);
-	free(copy);
-	if (!root && b->n) {
-		/* Report against the text as written. */
-		free(*err);
+	root = json_parse_taking(text, len, take, b, err);
+	if (!root)
 		bulk_free(b);
-		return json_parse(text, len, err);
-	}
 	return root;
 }
 
 const struct bulk_list *bulk_get(const struct bulk *b, const cJSON *v)
 {
-	char *end;
-	unsigned long i;
-
-	if (!b || !b->n || !cJSON_IsString(v) || v->valuestring[0] != MARK)
+	if (!b || !v || !(v->type & JSON_TAKEN) || v->valueint < 0 ||
+	    (size_t)v->valueint >= b->n)
 		return NULL;
-	i = strtoul(v->valuestring + 1, &end, 10);
-	return *end || end == v->valuestring + 1 || i >= b->n ? NULL
-							      : &b->v[i];
+	return &b->v[v->valueint];
 }
 
 cJSON *bulk_copy(const cJSON *v, const struct bulk *b)

@@ -6,12 +6,11 @@
  * eighty megabytes before the walker saw the first. Here each string costs its
  * bytes and an offset.
  *
- * bulk_parse copies the text, finds every list of at least BULK_MIN
- * strings without escapes that is the value of "from" or "to" or a member
- * of a "groups" object, moves its strings out, and writes over the list in
- * the copy a short string naming it (same length, same line breaks, so
- * that json_parse's error positions stay right). The walker asks bulk_get
- * whether a value is such a list.
+ * bulk_parse reads the document (json_parse_taking) and, as the reader
+ * meets them, takes the lists of at least BULK_MIN strings without escapes
+ * that are the value of "from" or "to" or a member of a "groups" object:
+ * their strings go here, and the tree holds a node flagged JSON_TAKEN in
+ * their place. The walker asks bulk_get whether a value is such a list.
  */
 #ifndef FW_BULK_H
 #define FW_BULK_H

@@ -20,6 +20,20 @@
  * read it with cJSON's accessors, free it with json_free, and neither add
  * nor remove nodes (cJSON_Delete, cJSON_AddItem*, ...). */
 cJSON *json_parse(const char *text, size_t len, char **err);
+/*
+ * A reader's hook for lists kept out of the tree (bulk.h): asked at each
+ * list that is the value of an object's member, with that member's key and
+ * the key whose value the object is (NULL for the document's top), it
+ * returns the index past the list at t[i] when it took the list, with the
+ * list's number in *id, or 0 to leave it to the reader. A taken list reads
+ * as a string node flagged JSON_TAKEN, with valueint = *id.
+ */
+typedef size_t (*json_take_fn)(void *arg, const char *t, size_t i,
+			       size_t len, const char *key,
+			       const char *okey, int *id);
+#define JSON_TAKEN 0x1000 /* above cJSON's own type bits */
+cJSON *json_parse_taking(const char *text, size_t len, json_take_fn take,
+			 void *arg, char **err);
 void json_free(cJSON *root);
 /* Reports, in document order, keys of obj not in allowed (NULL-ended) and
  * keys given twice. Returns true if there were none. */

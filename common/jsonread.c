@@ -39,6 +39,8 @@ struct rd {
 	struct fw_arena *a;
 	int depth;
 	const char *why; /* what was expected at i, when reading failed */
+	json_take_fn take;
+	void *arg;
 };
 
 static bool fail(struct rd *r, const char *why)
@@ -272,10 +274,27 @@ static bool word(struct rd *r, const char *w, int type, cJSON *v)
 	return true;
 }
 
-static bool value(struct rd *r, cJSON *v);
+static bool value(struct rd *r, cJSON *v, const char *okey);
 
-/* The members of the object or list opening at t[r->i]. */
-static bool members(struct rd *r, cJSON *v, bool obj)
+/* The list at t[r->i], the value of key in the object that is okey's
+ * value, if the hook takes it. */
+static bool taken(struct rd *r, cJSON *v, const char *key, const char *okey)
+{
+	int id = 0;
+	size_t end = r->take(r->arg, r->t, r->i, r->len, key, okey, &id);
+
+	if (!end)
+		return false;
+	r->i = end;
+	v->type = cJSON_String | JSON_TAKEN;
+	v->valuestring = (char *)"";
+	v->valueint = id;
+	return true;
+}
+
+/* The members of the object or list opening at t[r->i]; key: the key
+ * whose value it is. */
+static bool members(struct rd *r, cJSON *v, bool obj, const char *key)
 {
 	char close = obj ? '}' : ']';
 	cJSON *last = NULL;
@@ -304,9 +323,13 @@ static bool members(struct rd *r, cJSON *v, bool obj)
 				return fail(r, "':' after the key");
 			r->i++;
 			ws(r);
+			if (r->take && r->i < r->len && r->t[r->i] == '[' &&
+			    taken(r, m, m->string, key))
+				goto linked;
 		}
-		if (!value(r, m))
+		if (!value(r, m, obj ? m->string : NULL))
 			return false;
+linked:
 		/* cJSON's links: prev of the first member is the last. */
 		if (last) {
 			last->next = m;
@@ -330,15 +353,15 @@ static bool members(struct rd *r, cJSON *v, bool obj)
 	}
 }
 
-static bool value(struct rd *r, cJSON *v)
+static bool value(struct rd *r, cJSON *v, const char *key)
 {
 	char c = r->i < r->len ? r->t[r->i] : '\0';
 
 	switch (c) {
 	case '{':
-		return members(r, v, true);
+		return members(r, v, true, key);
 	case '[':
-		return members(r, v, false);
+		return members(r, v, false, key);
 	case '"':
 		v->type = cJSON_String;
 		return string(r, &v->valuestring);
@@ -411,9 +434,15 @@ static char *syntax_error(const char *text, size_t len, size_t off,
 
 cJSON *json_parse(const char *text, size_t len, char **err)
 {
+	return json_parse_taking(text, len, NULL, NULL, err);
+}
+
+cJSON *json_parse_taking(const char *text, size_t len, json_take_fn take,
+			 void *arg, char **err)
+{
 	struct fw_arena *a;
 	struct doc *d;
-	struct rd r = {.t = text, .len = len};
+	struct rd r = {.t = text, .len = len, .take = take, .arg = arg};
 
 	*err = NULL;
 	if (memchr(text, '\0', len)) {
@@ -427,7 +456,7 @@ cJSON *json_parse(const char *text, size_t len, char **err)
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		r.i = 3; /* a UTF-8 byte order mark */
 	ws(&r);
-	if (!value(&r, &d->root)) {
+	if (!value(&r, &d->root, NULL)) {
 		*err = syntax_error(text, len, r.i, "invalid JSON", r.why);
 		arena_free(a);
 		return NULL;

@@ -770,7 +770,7 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 	struct fw_chain *ch = &w->p->chains[id];
 	const cJSON *def, *rules, *e;
 	char *rules_path;
-	size_t i = 0, rl;
+	size_t i = 0, rl, n;
 	int dv;
 
 	if (!cJSON_IsObject(v)) {
@@ -808,9 +808,9 @@ static void walk_chain(struct walk *w, const cJSON *v, const char *path,
 	rules_path = json_path_key(path, "rules");
 	rl = strlen(rules_path);
 	/* Room for all of them at once: no copies of a growing array. */
-	if (cJSON_GetArraySize(rules) > 0)
-		xgrow((void **)&ch->rules, &w->rcap[id],
-		      ch->nrules + (size_t)cJSON_GetArraySize(rules) - 1,
+	n = (size_t)cJSON_GetArraySize(rules);
+	if (n > 0)
+		xgrow((void **)&ch->rules, &w->rcap[id], ch->nrules + n - 1,
 		      sizeof(*ch->rules));
 	cJSON_ArrayForEach(e, rules)
 	{
