@@ -97,6 +97,15 @@ int daemon_rollback(struct fw_daemon *d, const char *by,
 	if (state_load(d->cfg.statedir, "previous", &doc, &len, &meta) < 0) {
 		if (errno != ENOENT)
 			return -1;
+		/* Before the first policy there was none: an unconfirmed
+		 * first apply goes back to that (no table), but asked for
+		 * by hand, that would take the firewall away. */
+		if (!d->has_pending) {
+			diags_add(diags, NULL, "",
+				  "there is no previous policy to roll back "
+				  "to");
+			return -1;
+		}
 		doc = xstrdup(empty_policy);
 		len = strlen(doc);
 	}

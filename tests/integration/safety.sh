@@ -38,8 +38,15 @@ start_fwd
 pol a 22 80
 pol b 22 8080
 pol c 22
+fw rollback >"$T_TMP/out" 2>&1
+same "$?" 1 "rollback before any policy fails"
+check "and says there is no previous policy" grep -q "no previous policy" "$T_TMP/out"
 fw apply "$T_TMP/a.json" >/dev/null
 same "$(verdicts 22 80 8080)" "open open dropped " "policy a: 22 and 80 open"
+fw rollback >"$T_TMP/out" 2>&1
+same "$?" 1 "rollback after the first policy fails (it would open the host)"
+same "$(verdicts 22 80 8080)" "open open dropped " "and policy a stays"
+same "$(policy_host)" "a" "status still shows policy a"
 
 # --- an unconfirmed apply rolls back by itself ---
 out=$(fw apply --confirm 2 "$T_TMP/b.json")
