@@ -4,6 +4,7 @@
  * and policy, one set element, a counter) labelled with their block, and
  * reports the items only one side has. Pure text work; no kernel.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,15 @@ static void split(const char *text, struct items *it)
 		const char *s = p + strspn(p, "\t ");
 		size_t sl = len - (size_t)(s - p);
 
-		if (!strncmp(s, "chain ", 6) || !strncmp(s, "set ", 4) ||
-		    !strncmp(s, "counter ", 8)) {
+		/* A block opens with "chain|set|map|counter NAME {"; a rule
+		 * line may start with "counter" too. */
+		bool opens = sl >= 2 && s[sl - 1] == '{' &&
+			     (!strncmp(s, "chain ", 6) ||
+			      !strncmp(s, "set ", 4) ||
+			      !strncmp(s, "map ", 4) ||
+			      !strncmp(s, "counter ", 8));
+
+		if (opens) {
 			snprintf(block, sizeof(block), "%.*s", (int)(sl - 2), s);
 			if (!strncmp(s, "counter ", 8))
 				item_add(it, "counter", s + 8, sl - 10);

@@ -109,6 +109,32 @@ static void diff(void)
 	n = plandiff(a, a, &out);
 	T_OK(n == 0 && !strcmp(out.s, ""), "a ruleset has no diff to itself");
 	buf_free(&out);
+	/* Rule lines that start with "counter" are rules, whole; a map's
+	 * elements are the map's. */
+	a = "table inet t {\n\tmap m {\n\t\ttype ipv4_addr : verdict\n"
+	    "\t\telements = { 10.0.0.1 counter packets 0 bytes 0 comment "
+	    "\"r1\" : accept }\n\t}\n\n\tchain input {\n\t\ttype filter "
+	    "hook input priority filter; policy drop;\n\t\tcounter name "
+	    "\"input_lim\" accept comment \"lim\"\n\t\tcounter name "
+	    "\"default_input\" drop\n\t}\n}\n";
+	b = "table inet t {\n\tmap m {\n\t\ttype ipv4_addr : verdict\n"
+	    "\t\telements = { 10.0.0.2 counter packets 0 bytes 0 comment "
+	    "\"r1\" : accept }\n\t}\n\n\tchain input {\n\t\ttype filter "
+	    "hook input priority filter; policy drop;\n\t}\n}\n";
+	n = plandiff(a, b, &out);
+	T_OK(n == 4 &&
+		     !strcmp(out.s,
+			     "- map m: element 10.0.0.1 counter packets 0 bytes 0 "
+			     "comment \"r1\" : accept\n"
+			     "- chain input: counter name \"input_lim\" accept "
+			     "comment \"lim\"\n"
+			     "- chain input: counter name \"default_input\" "
+			     "drop\n"
+			     "+ map m: element 10.0.0.2 counter packets 0 bytes 0 "
+			     "comment \"r1\" : accept\n"),
+	     "diff: rules that start with counter, map elements (%zu):\n%s",
+	     n, out.s);
+	buf_free(&out);
 }
 
 int main(void)
