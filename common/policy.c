@@ -27,6 +27,7 @@ struct walk {
 	const char *file;
 	char *file_copy; /* file, in the policy's arena */
 	bool top;
+	bool included; /* checking an included file alone: any group name */
 	const struct bulk *bulk; /* the long lists of the file being walked */
 	const char **group_names; /* every group of every file, NULL-ended */
 	size_t gcap, rcap[FW_NCHAINS];
@@ -89,6 +90,8 @@ static bool valid_name(const char *s, bool upper)
 
 static bool group_known(const struct walk *w, const char *name)
 {
+	if (w->included)
+		return true;
 	for (const char **g = w->group_names; g && *g; g++)
 		if (!strcmp(*g, name))
 			return true;
@@ -1251,7 +1254,7 @@ static struct fw_policy *from_sources(struct fw_srcs *s, bool includes_ok,
 				      bool keep_lists, struct fw_diags *d)
 {
 	size_t before = d->n + d->dropped;
-	struct walk w = {.d = d};
+	struct walk w = {.d = d, .included = s->n && !s->v[0].top};
 
 	w.p = policy_new();
 	w.a = w.p->arena;
@@ -1287,6 +1290,42 @@ struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
 	struct fw_srcs s;
 	struct fw_policy *p = load_validated(path, &s, false, d);
 
+	source_free(&s);
+	return p;
+}
+
+/* True if root reads as an included file: see policy_check_file. */
+static bool reads_included(const cJSON *root)
+{
+	if (!cJSON_IsObject(root) ||
+	    cJSON_GetObjectItemCaseSensitive(root, "version") ||
+	    cJSON_GetObjectItemCaseSensitive(root, "host") ||
+	    cJSON_GetObjectItemCaseSensitive(root, "options"))
+		return false;
+	for (int c = 0; c < FW_NCHAINS; c++)
+		if (cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(root,
+							     chain_names[c]),
+			    "default"))
+			return false;
+	return true;
+}
+
+struct fw_policy *policy_check_file(const char *path, struct fw_diags *d,
+				    bool *included)
+{
+	struct fw_srcs s;
+	struct fw_policy *p;
+	bool loaded = source_load_file(path, &s, d) == 0;
+
+	*included = s.n && s.v[0].top && reads_included(s.v[0].root);
+	if (*included)
+		s.v[0].top = false;
+	p = from_sources(&s, true, false, d);
+	if (!loaded) {
+		policy_free(p);
+		p = NULL;
+	}
 	source_free(&s);
 	return p;
 }

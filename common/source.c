@@ -101,6 +101,8 @@ static void load_includes(struct loader *l, const char *name, cJSON *root)
 	}
 }
 
+/* 0: load the file included at path; 1: it is loaded already; -1: it must
+ * not be (diagnostics). */
 static int check_include(struct loader *l, const char *name,
 			 const char *from, const char *path, const char *real)
 {
@@ -115,12 +117,11 @@ static int check_include(struct loader *l, const char *name,
 		free(c);
 		return -1;
 	}
+	/* Reached again by another way (two files include a third): it is
+	 * read once, and its names are defined once. */
 	dup = find_loaded(l, real);
-	if (dup) {
-		diags_add(l->d, from, path, "\"%s\" is included more than once",
-			  dup->name);
-		return -1;
-	}
+	if (dup)
+		return 1;
 	if (l->depth == MAX_INCLUDE_DEPTH) {
 		diags_add(l->d, from, path, "includes nest deeper than %d",
 			  MAX_INCLUDE_DEPTH);
@@ -149,7 +150,14 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		l->failed = 1;
 		return -1;
 	}
-	if (from && check_include(l, name, from, path, real) < 0) {
+	switch (from ? check_include(l, name, from, path, real) : 0) {
+	case 0:
+		break;
+	case 1:
+		free(text);
+		free(real);
+		return 0;
+	default:
 		free(text);
 		free(real);
 		l->failed = 1;

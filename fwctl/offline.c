@@ -42,11 +42,24 @@ static void diags_to_json(cJSON *arr, const struct fw_diags *d)
 int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 {
 	cJSON *out = cJSON_CreateObject(), *errs;
-	bool ok = true;
+	bool ok = true, usage = argc < 1;
 	char *text;
 
-	if (argc < 1) {
-		fputs("usage: fwctl check FILE...\n", stderr);
+	if (argc > 0 && !strcmp(argv[0], "--")) { /* then only files */
+		argc--;
+		argv++;
+		usage = argc < 1;
+	} else {
+		for (int i = 0; i < argc; i++)
+			if (argv[i][0] == '-' && argv[i][1]) {
+				fprintf(stderr,
+					"fwctl check: unknown option '%s'\n",
+					argv[i]);
+				usage = true;
+			}
+	}
+	if (usage) {
+		fputs("usage: fwctl check [--] FILE...\n", stderr);
 		cJSON_Delete(out);
 		return FWCTL_USAGE;
 	}
@@ -54,13 +67,18 @@ int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		struct fw_diags d;
 		struct fw_policy *p;
+		bool included;
 
 		diags_init(&d);
-		p = policy_load_file(argv[i], &d);
+		p = policy_check_file(argv[i], &d, &included);
 		if (!p)
 			ok = false;
 		if (o->json)
 			diags_to_json(errs, &d);
+		else if (p && included)
+			printf("%s: ok (checked as an included file: no "
+			       "\"version\")\n",
+			       argv[i]);
 		else if (p)
 			printf("%s: ok\n", argv[i]);
 		else

@@ -30,6 +30,35 @@ same "$?" 1 "check of a missing file exits 1"
 same "$(cat err)" "missing.json: cannot read: No such file or directory" \
 	"a missing file is named"
 
+# Included files checked on their own, as the Ansible role's validate step
+# does: no "version", groups of the including policy.
+printf '{"groups": {"lb": ["10.0.0.10"]}}' >inc-groups.json
+printf '{"input": {"rules": [{"name": "web", "proto": "tcp", "port": 80, "from": "lb"}]}}' >inc-rules.json
+printf '{"version": 1, "include": ["inc-groups.json", "inc-rules.json"]}' >inc-main.json
+"$FWCTL" check inc-groups.json inc-rules.json inc-main.json >out 2>err
+same "$?" 0 "included files without version check on their own"
+same "$(cat out)" 'inc-groups.json: ok (checked as an included file: no "version")
+inc-rules.json: ok (checked as an included file: no "version")
+inc-main.json: ok' "and say they were checked as included files"
+printf '{"groups": {"x": ["10.0.0.300"]}, "input": {"rules": [{"name": "w", "from": "Bad!"}]}}' >inc-bad.json
+"$FWCTL" check inc-bad.json >out 2>err
+same "$?" 1 "an included file's own errors are still errors"
+same "$(cat err)" 'inc-bad.json: groups.x[0]: "10.0.0.300" is not a valid IPv4 or IPv6 address
+inc-bad.json: input.rules[0].from: "Bad!" is neither an address, a prefix, a range nor a group name (DNS names are not supported)' \
+	"with their places"
+printf '{"input": {"default": "drop", "rules": []}}' >nover.json
+"$FWCTL" check nover.json >out 2>err
+same "$?" 1 "a main policy (a chain default) without version fails"
+same "$(cat err)" 'nover.json: version: missing (expected 1)' "and says version is missing"
+printf '{"host": "h", "groups": {}}' >nover2.json
+"$FWCTL" check nover2.json >out 2>err
+same "$?" 1 "so does one that sets host"
+"$FWCTL" check --bogus inc-groups.json >out 2>err
+same "$?" 2 "an unknown option of check is a usage error"
+same "$(head -1 err)" "fwctl check: unknown option '--bogus'" "and is named"
+"$FWCTL" check -- inc-main.json >out 2>err
+same "$?" 0 "check -- FILE checks FILE"
+
 "$FWCTL" check >out 2>err
 same "$?" 2 "check without files is a usage error"
 "$FWCTL" frobnicate >out 2>err
