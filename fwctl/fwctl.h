@@ -25,6 +25,9 @@ extern const struct fwctl_cmd fwctl_cmds[];
 
 /* Prints diagnostics, one "file: path: message" per line, to stderr. */
 void fwctl_print_diags(const struct fw_diags *d);
+/* Appends diagnostics to a JSON list as {"file", "path", "message"}. */
+struct cJSON;
+void fwctl_diags_json(struct cJSON *arr, const struct fw_diags *d);
 
 int cmd_check(const struct fwctl_opts *o, int argc, char **argv);
 int cmd_compile(const struct fwctl_opts *o, int argc, char **argv);

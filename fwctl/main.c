@@ -14,6 +14,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: fwctl [-s SOCKET] [--json] COMMAND ...\n"
+	      "       fwctl --version | --help\n"
 	      "\n"
 	      "  check FILE...            validate policies (offline)\n"
 	      "  compile [--table NAME] FILE\n"
@@ -57,6 +58,16 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "-V") ||
+			   !strcmp(argv[i], "--version")) {
+			return find_cmd("version")->run(&o, 0, argv + argc);
+		} else if (!strcmp(argv[i], "-s") ||
+			   !strcmp(argv[i], "--socket")) {
+			fprintf(stderr, "fwctl: %s needs an argument (the "
+					"socket's path)\n",
+				argv[i]);
+			usage(stderr);
+			return FWCTL_USAGE;
 		} else {
 			fprintf(stderr, "fwctl: unknown option '%s'\n", argv[i]);
 			usage(stderr);

@@ -26,7 +26,7 @@ void fwctl_print_diags(const struct fw_diags *d)
 		fprintf(stderr, "(%zu more errors not shown)\n", d->dropped);
 }
 
-static void diags_to_json(cJSON *arr, const struct fw_diags *d)
+void fwctl_diags_json(cJSON *arr, const struct fw_diags *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -74,7 +74,7 @@ int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 		if (!p)
 			ok = false;
 		if (o->json)
-			diags_to_json(errs, &d);
+			fwctl_diags_json(errs, &d);
 		else if (p && included)
 			printf("%s: ok (checked as an included file: no "
 			       "\"version\")\n",

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct attached {
 	int fd;
 	struct fw_view v;
 	const char *file;
+	const char *cut; /* CUT_SHORT: while fwctl "read" or "sent" it */
 };
 
 /* Whether reply is an error whose message begins with prefix. */
@@ -146,16 +148,14 @@ static int send_policy(const struct fwctl_opts *o, char **text,
 	}
 	if (r < 0 && e == EFAULT) {
 		/* The kernel could not read the mapped file. */
-		fprintf(stderr, "fwctl: %s: cut short while fwctl sent it; "
-			"try again\n", a->file);
+		a->cut = "sent";
 		r = CUT_SHORT;
 	} else if (r == 0 && sent_to_older(*body)) {
 		free(*body);
 		*body = NULL;
 		*text = as_string(*text, &a->v);
 		if (!*text) {
-			fprintf(stderr, "fwctl: %s: cut short while fwctl "
-				"read it; try again\n", a->file);
+			a->cut = "read";
 			r = CUT_SHORT;
 		} else {
 			r = request_on_new(o, *text, NULL, 0, body);
@@ -165,6 +165,43 @@ static int send_policy(const struct fwctl_opts *o, char **text,
 	file_view_free(&a->v);
 	errno = e;
 	return r;
+}
+
+/*
+ * A failure found on this side (no fwd, a bad reply, an invalid policy
+ * file): "fwctl: why" and the diagnostics on stderr and, with --json, the
+ * shape of fwd's own failed replies on stdout -- {"ok": false, "error",
+ * "errors"} -- so that a script reads one JSON document whatever failed.
+ */
+static int client_fail(const struct fwctl_opts *o, int rc,
+		       const struct fw_diags *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) < 0)
+		why = NULL;
+	va_end(ap);
+	fprintf(stderr, "fwctl: %s\n", why ? why : "failed");
+	if (d)
+		fwctl_print_diags(d);
+	if (o->json) {
+		cJSON *r = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddBoolToObject(r, "ok", 0);
+		cJSON_AddStringToObject(r, "error", why ? why : "failed");
+		cJSON_AddNumberToObject(r, "code", rc);
+		fwctl_diags_json(cJSON_AddArrayToObject(r, "errors"),
+				 d ? d : &(struct fw_diags){0});
+		text = cJSON_Print(r);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(r);
+	}
+	free(why);
+	return rc;
 }
 
 /*
@@ -186,21 +223,23 @@ static cJSON *call_with(const struct fwctl_opts *o, cJSON *req,
 		r = client_call(o->socket, text, &body, CALL_TIMEOUT_MS);
 	free(text);
 	if (r == CUT_SHORT) {
-		*rc = FWCTL_FAIL;
+		*rc = client_fail(o, FWCTL_FAIL, NULL,
+				  "%s: cut short while fwctl %s it; try again",
+				  a->file, a->cut);
 		return NULL;
 	}
 	if (r < 0) {
-		fprintf(stderr, "fwctl: cannot reach fwd at %s: %s\n",
-			o->socket, strerror(errno));
-		*rc = FWCTL_NODAEMON;
+		*rc = client_fail(o, FWCTL_NODAEMON, NULL,
+				  "cannot reach fwd at %s: %s", o->socket,
+				  strerror(errno));
 		return NULL;
 	}
 	reply = proto_reply_decode(body, strlen(body), &err);
 	free(body);
 	if (!reply) {
-		fprintf(stderr, "fwctl: bad reply from fwd: %s\n", err);
+		*rc = client_fail(o, FWCTL_FAIL, NULL,
+				  "bad reply from fwd: %s", err);
 		free(err);
-		*rc = FWCTL_FAIL;
 	}
 	return reply;
 }
@@ -348,7 +387,7 @@ static int add_policy(const struct fwctl_opts *o, cJSON *req,
 	diags_init(&d);
 	doc = policy_bundle_file(file, &d);
 	if (!doc)
-		fwctl_print_diags(&d);
+		client_fail(o, FWCTL_FAIL, &d, "invalid policy");
 	diags_free(&d);
 	if (!doc)
 		return -1;
@@ -469,8 +508,10 @@ int cmd_version(const struct fwctl_opts *o, int argc, char **argv)
 	cJSON *reply;
 
 	(void)argv;
-	if (argc)
+	if (argc) {
+		fputs("usage: fwctl version\n", stderr);
 		return FWCTL_USAGE;
+	}
 	if (o->json)
 		return simple(o, proto_request_new("version"), show_version);
 	/* The client's version is worth printing even without a daemon. */

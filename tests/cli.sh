@@ -85,6 +85,26 @@ same "$?" 3 "version without a daemon exits 3"
 same "$(head -n 1 out)" "fwctl 0.1.0" "but still prints fwctl's version"
 FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" apply bad.json >out 2>err
 same "$?" 1 "apply of an invalid policy fails before contacting fwd"
+# With --json, what fails on fwctl's side is a JSON document on stdout too,
+# in the shape of fwd's failed replies.
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" --json status >out 2>err
+same "$?" 3 "status --json without a daemon exits 3"
+same "$(jq -c '[.ok, .code, (.error | startswith("cannot reach fwd at")), .errors]' out)" \
+	'[false,3,true,[]]' "and says so in JSON on stdout"
+printf '{"version": 1, "include": "bad.json"}' >badinc.json
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" --json apply badinc.json >out 2>err
+same "$?" 1 "apply --json of an invalid policy with includes exits 1"
+same "$(jq -c '[.ok, .error, .errors]' out)" \
+	'[false,"invalid policy",[{"file":"bad.json","path":"input.rules[0].port","message":"70000 is out of range 1-65535"}]]' \
+	"and gives its errors in JSON on stdout"
+"$FWCTL" -s >out 2>err
+same "$?" 2 "-s without a path is a usage error"
+same "$(head -1 err)" "fwctl: -s needs an argument (the socket's path)" "and says what is missing"
+"$FWCTL" -s "$T_TMP/nothing-here.sock" --version >out 2>err
+same "$(head -n 1 out)" "fwctl 0.1.0" "fwctl --version prints the version"
+"$FWCTL" version extra >out 2>err
+same "$?" 2 "version takes no arguments"
+same "$(cat err)" "usage: fwctl version" "and says so"
 "$FWCTL" apply >out 2>err
 same "$?" 2 "apply without a file is a usage error"
 "$FWCTL" status --watch x >out 2>err
