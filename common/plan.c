@@ -3,6 +3,7 @@
  * plan: turns a validated policy into what the kernel must hold. Pure data
  * transformation: never prints, never touches a socket.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,46 @@ static uint64_t mix64(uint64_t z)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+const char *plan_table_name_problem(const char *name)
+{
+	/* Words of nft's grammar (nftables 1.0.6, Debian 12's) that
+	 * "add table inet WORD" refuses: there, a syntax error. */
+	static const char *const words[] = {
+		"accept", "add", "ah", "all", "and", "arp", "bridge",
+		"chain", "comment", "comp", "continue", "counter", "cpu",
+		"create", "ct", "day", "dccp", "define", "delete",
+		"describe", "devices", "dnat", "drop", "dst", "dup",
+		"dynamic", "ecn", "element", "elements", "esp", "ether",
+		"export", "exthdr", "fib", "flags", "flowtable", "flush",
+		"frag", "fwd", "goto", "handle", "hbh", "hook", "hour",
+		"icmp", "icmpv6", "igmp", "iif", "iifname", "import",
+		"include", "index", "inet", "insert", "ip", "ip6", "ipsec",
+		"jhash", "jump", "limit", "list", "log", "map", "mark",
+		"masquerade", "meta", "meter", "mh", "monitor", "netdev",
+		"not", "notrack", "numgen", "offload", "oif", "oifname",
+		"or", "osf", "pkttype", "policy", "position", "priority",
+		"queue", "quota", "random", "redefine", "redirect", "reject",
+		"rename", "replace", "reset", "return", "rt", "rt0", "rt2",
+		"rule", "ruleset", "sctp", "secmark", "set", "size", "skgid",
+		"skuid", "snat", "socket", "srh", "symhash", "synproxy",
+		"table", "tcp", "th", "timeout", "tproxy", "type", "udp",
+		"udplite", "undefine", "vlan", "xor", NULL};
+	size_t n = strlen(name);
+
+	if (!n || n > 64)
+		return "a table name has 1 to 64 characters";
+	if (!(isalpha((unsigned char)name[0]) || name[0] == '_') ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_") != n)
+		return "a table name is a letter or '_' followed by letters, "
+		       "digits and '_'";
+	for (const char *const *w = words; *w; w++)
+		if (!strcmp(name, *w))
+			return "that is a word of nft's language: nft could "
+			       "not name the table (fwd_filter is the default)";
+	return NULL;
 }
 
 /* The key of the element hashes: fixed until plan_digest_key. */

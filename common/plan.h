@@ -22,6 +22,10 @@
 struct fw_arena;
 
 #define FW_TABLE_DEFAULT "fwd_filter"
+/* NULL if nft takes name as a table's name ("nft list table inet NAME"):
+ * a letter or '_', then letters, digits and '_', at most 64, and not a
+ * word of nft's grammar; else why not, as a constant string. */
+const char *plan_table_name_problem(const char *name);
 /* The nflog group that default-policy drops are sent to (log_drops). */
 #define FW_NFLOG_GROUP 27
 /* nft's default limit burst, which `nft list` leaves out. */

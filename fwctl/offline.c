@@ -120,6 +120,11 @@ int cmd_compile(const struct fwctl_opts *o, int argc, char **argv)
 		fputs("usage: fwctl compile [--table NAME] FILE\n", stderr);
 		return FWCTL_USAGE;
 	}
+	if (plan_table_name_problem(table)) {
+		fprintf(stderr, "fwctl: --table %s: %s\n", table,
+			plan_table_name_problem(table));
+		return FWCTL_USAGE;
+	}
 	diags_init(&d);
 	p = policy_load_file(file, &d);
 	plan = p ? plan_build(p, table, &d) : NULL;

@@ -104,6 +104,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -1;
 	}
+	if (plan_table_name_problem(o->table)) {
+		fprintf(stderr, "fwd: --table %s: %s\n", o->table,
+			plan_table_name_problem(o->table));
+		return -1;
+	}
 	return 0;
 }
 

@@ -116,6 +116,16 @@ same "$?" 2 "fwd refuses a bad --max-clients"
 same "$?" 2 "fwd refuses a zero --idle-timeout"
 "$FWD" extra >out 2>err
 same "$?" 2 "fwd refuses stray arguments"
+"$FWD" -t fwd >out 2>err
+same "$?" 2 "fwd refuses a table name that nft cannot parse"
+same "$(cat err)" "fwd: --table fwd: that is a word of nft's language: nft could not name the table (fwd_filter is the default)" \
+	"and says why"
+"$FWCTL" compile --table bad/name "$G/minimal.json" >out 2>err
+same "$?" 2 "compile refuses a table name nft would not take"
+same "$(cat err)" "fwctl: --table bad/name: a table name is a letter or '_' followed by letters, digits and '_'" \
+	"and says what a name is"
+"$FWCTL" compile --table nat "$G/minimal.json" >out 2>err
+same "$(head -1 out)" "table inet nat {" "a table may be named nat (not a word nft refuses)"
 "$FWD" --version >out 2>err
 same "$(cat out)" "fwd 0.1.0" "fwd --version"
 
