@@ -1128,7 +1128,9 @@ static void walk_host(struct walk *w, const cJSON *v)
 			return;
 		}
 	if (!*s || strlen(s) > HOST_MAX_LEN) {
-		diags_add(w->d, w->file, "host", "host must be 1-%d characters",
+		diags_add(w->d, w->file, "host",
+			  "%s host name (%zu characters; expected 1-%d)",
+			  *s ? "too long a" : "an empty", strlen(s),
 			  HOST_MAX_LEN);
 		return;
 	}
