@@ -102,7 +102,7 @@ $(BUILD)/tm: bench/tm.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench: all $(BUILD)/tm $(BUILD)/fwplan
-	tests/deps.sh
+	tests/deps.sh bench
 	sh bench/run.sh
 
 # Fuzzing: clang + libFuzzer, parser and protocol decoder.

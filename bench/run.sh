@@ -12,11 +12,14 @@
 #   BENCH_PPS_ONLY=1: only the packets/s part  PPS_ROUNDS=N (default 5)
 #   BENCH_RULES_ONLY=1: only the rule sets, 10,000 rules (with RUNS=31, a
 #   long comparison of the largest load against its alternatives)
+#   BENCH_SETTLE=S: the pause between an untimed step and a timed run
+#   (default 0.3 s)
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
 unset SSH_CONNECTION
 QUICK=${BENCH_QUICK:-0}
 RUNS=${RUNS:-5}
+SETTLE=${BENCH_SETTLE:-0.3}
 if [ "$QUICK" = 1 ]; then
 	RUNS=3
 	SIZES="10 1000"
@@ -48,9 +51,12 @@ median() {
 }
 
 # once SAMPLES PRE RUN: "PRE" (untimed) then "RUN", which prints "wall
-# cpu", appended to SAMPLES.
+# cpu", appended to SAMPLES. Between them a pause (SETTLE seconds): the
+# kernel frees what an nftables PRE deleted in a worker, after the
+# transaction, and that work must not run into the next one's time.
 once() {
 	eval "$2" >/dev/null 2>&1 </dev/null
+	sleep "$SETTLE"
 	eval "$3" >>"$1" 2>/dev/null </dev/null || echo "fail fail" >>"$1"
 }
 # row WORK LABEL SAMPLES: the table row of the medians of SAMPLES.
@@ -114,6 +120,17 @@ phases() {
 	done
 	set -- "$1" $_m
 	note "$1" "fwd's own time, ms: read / plan / kernel / save" "$2 / $3 / $4 / $5"
+}
+# ksys NS SYSCALLS COMMAND...: runs COMMAND in NS under strace and prints,
+# as "wall cpu", the seconds it spent inside SYSCALLS: the kernel's part of
+# a load (the batch, or the table replace), apart from the tool's own work.
+ksys() {
+	_ns=$1 _sc=$2
+	shift 2
+	nsx "$_ns" strace -f -T -e trace="$_sc" -o "$B/strace" "$@" \
+		>/dev/null 2>&1 || return 1
+	awk -F'<' '/<[0-9.]+>$/ { t = $NF; sub(/>/, "", t); s += t }
+		END { printf "%f %f\n", s, s }' "$B/strace"
 }
 # note WORK LABEL VALUE: a row that is a measurement of its own (memory).
 note() { echo "$1|$2|$3|" >>"$TABLE"; }
@@ -220,6 +237,18 @@ for sz in $SIZES; do
 	have iptables-nft-restore &&
 		ipt="nsx in $TM -i $B/r$sz.ipt iptables-nft-restore"
 	altq "$w" "iptables-nft-restore" "nsx in nft flush ruleset" "$ipt"
+	# The kernel's part alone: what fwd's phases row calls "kernel".
+	if have strace; then
+		altq "$w" "kernel part: nft -f, fwd's" "nsx nf nft flush ruleset" \
+			"ksys nf sendmsg nft -f $B/r$sz.nft"
+		altq "$w" "kernel part: the same, no counters" \
+			"nsx nf nft flush ruleset" \
+			"ksys nf sendmsg nft -f $B/r$sz-nocount.nft"
+		have iptables-legacy-restore &&
+			altq "$w" "kernel part: iptables-legacy" \
+				"nsx il iptables-legacy -F" \
+				"ksys il setsockopt iptables-legacy-restore <$B/r$sz.ipt"
+	fi
 	alts_run "phases '$w' '$B/r$sz.json'"
 done
 

@@ -10,6 +10,9 @@ prometheus prometheus-node-exporter"
 # completion, the Debian package tool chain, Ansible.
 PKGS="$PKGS python3-jsonschema systemd man-db bash-completion dpkg-dev
 debhelper lintian ansible-core"
+# "deps.sh bench": also the alternatives that bench/run.sh measures fwd
+# against, and strace for the kernel's part of their loads.
+[ "${1:-}" = bench ] && PKGS="$PKGS iptables ipset iperf3 strace"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
