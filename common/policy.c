@@ -1296,31 +1296,28 @@ struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
 	return p;
 }
 
-/* True if root reads as an included file: see policy_check_file. */
+/* True if root can only be an included file: see policy_check_file. */
 static bool reads_included(const cJSON *root)
 {
-	if (!cJSON_IsObject(root) ||
-	    cJSON_GetObjectItemCaseSensitive(root, "version") ||
-	    cJSON_GetObjectItemCaseSensitive(root, "host") ||
-	    cJSON_GetObjectItemCaseSensitive(root, "options"))
+	const cJSON *k;
+
+	if (!cJSON_IsObject(root) || !root->child)
 		return false;
-	for (int c = 0; c < FW_NCHAINS; c++)
-		if (cJSON_GetObjectItemCaseSensitive(
-			    cJSON_GetObjectItemCaseSensitive(root,
-							     chain_names[c]),
-			    "default"))
+	for (k = root->child; k; k = k->next)
+		if (strcmp(k->string, "groups") && strcmp(k->string, "include"))
 			return false;
 	return true;
 }
 
-struct fw_policy *policy_check_file(const char *path, struct fw_diags *d,
-				    bool *included)
+struct fw_policy *policy_check_file(const char *path, bool as_included,
+				    struct fw_diags *d, bool *included)
 {
 	struct fw_srcs s;
 	struct fw_policy *p;
 	bool loaded = source_load_file(path, &s, d) == 0;
 
-	*included = s.n && s.v[0].top && reads_included(s.v[0].root);
+	*included = s.n && s.v[0].top &&
+		    (as_included || reads_included(s.v[0].root));
 	if (*included)
 		s.v[0].top = false;
 	p = from_sources(&s, true, false, d);

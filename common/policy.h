@@ -124,14 +124,15 @@ struct fw_source {
  */
 struct fw_policy *policy_load_file(const char *path, struct fw_diags *d);
 /*
- * As policy_load_file, for fwctl check: a file that reads as one that is
- * included (no "version", and nothing only a main policy may set: "host",
- * "options", a chain's "default") is checked as such, *included set --
- * "version" is not asked for, and group names it does not define are left
- * to the policy that includes it. Nothing is planned from such a policy.
+ * As policy_load_file, for fwctl check. The file is checked as an included
+ * one (*included set) when as_included, or when it can be nothing else: it
+ * holds "groups" or "include" and nothing more (no "version"). Then
+ * "version" is not asked for, what only a main policy may set is an error,
+ * and the group names it uses but does not define are left to the policy
+ * that includes it.
  */
-struct fw_policy *policy_check_file(const char *path, struct fw_diags *d,
-				    bool *included);
+struct fw_policy *policy_check_file(const char *path, bool as_included,
+				    struct fw_diags *d, bool *included);
 /*
  * Parses a self-contained document (no "include" allowed), as the daemon
  * receives it. name is used in diagnostics.

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	fputs("usage: fwctl [-s SOCKET] [--json] COMMAND ...\n"
 	      "       fwctl --version | --help\n"
 	      "\n"
-	      "  check FILE...            validate policies (offline)\n"
+	      "  check [--included] FILE...  validate policies (offline)\n"
 	      "  compile [--table NAME] FILE\n"
 	      "                           print the nftables ruleset (offline)\n"
 	      "  apply FILE [--confirm SECS] [--dry-run] [--force]\n"

@@ -42,24 +42,29 @@ void fwctl_diags_json(cJSON *arr, const struct fw_diags *d)
 int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 {
 	cJSON *out = cJSON_CreateObject(), *errs;
-	bool ok = true, usage = argc < 1;
+	bool ok = true, usage = false, as_included = false, files_only = false;
+	char **files = xcalloc((size_t)argc + 1, sizeof(*files));
+	int n = 0;
 	char *text;
 
-	if (argc > 0 && !strcmp(argv[0], "--")) { /* then only files */
-		argc--;
-		argv++;
-		usage = argc < 1;
-	} else {
-		for (int i = 0; i < argc; i++)
-			if (argv[i][0] == '-' && argv[i][1]) {
-				fprintf(stderr,
-					"fwctl check: unknown option '%s'\n",
-					argv[i]);
-				usage = true;
-			}
+	for (int i = 0; i < argc; i++) {
+		if (files_only || argv[i][0] != '-' || !argv[i][1]) {
+			files[n++] = argv[i];
+		} else if (!strcmp(argv[i], "--")) {
+			files_only = true;
+		} else if (!strcmp(argv[i], "--included")) {
+			as_included = true;
+		} else {
+			fprintf(stderr, "fwctl check: unknown option '%s'\n",
+				argv[i]);
+			usage = true;
+		}
 	}
-	if (usage) {
-		fputs("usage: fwctl check [--] FILE...\n", stderr);
+	argc = n;
+	argv = files;
+	if (usage || argc < 1) {
+		free(files);
+		fputs("usage: fwctl check [--included] [--] FILE...\n", stderr);
 		cJSON_Delete(out);
 		return FWCTL_USAGE;
 	}
@@ -70,7 +75,7 @@ int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 		bool included;
 
 		diags_init(&d);
-		p = policy_check_file(argv[i], &d, &included);
+		p = policy_check_file(argv[i], as_included, &d, &included);
 		if (!p)
 			ok = false;
 		if (o->json)
@@ -96,6 +101,7 @@ int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 		cJSON_Delete(errs);
 	}
 	cJSON_Delete(out);
+	free(files);
 	return ok ? FWCTL_OK : FWCTL_FAIL;
 }
 

@@ -31,29 +31,36 @@ same "$(cat err)" "missing.json: cannot read: No such file or directory" \
 	"a missing file is named"
 
 # Included files checked on their own, as the Ansible role's validate step
-# does: no "version", groups of the including policy.
+# does: --included, or a file of groups alone (it can be nothing else).
 printf '{"groups": {"lb": ["10.0.0.10"]}}' >inc-groups.json
 printf '{"input": {"rules": [{"name": "web", "proto": "tcp", "port": 80, "from": "lb"}]}}' >inc-rules.json
 printf '{"version": 1, "include": ["inc-groups.json", "inc-rules.json"]}' >inc-main.json
-"$FWCTL" check inc-groups.json inc-rules.json inc-main.json >out 2>err
-same "$?" 0 "included files without version check on their own"
+"$FWCTL" check inc-groups.json inc-main.json >out 2>err
+same "$?" 0 "a file of groups alone checks as an included file"
 same "$(cat out)" 'inc-groups.json: ok (checked as an included file: no "version")
-inc-rules.json: ok (checked as an included file: no "version")
-inc-main.json: ok' "and say they were checked as included files"
-printf '{"groups": {"x": ["10.0.0.300"]}, "input": {"rules": [{"name": "w", "from": "Bad!"}]}}' >inc-bad.json
-"$FWCTL" check inc-bad.json >out 2>err
+inc-main.json: ok' "and says it was checked as one"
+"$FWCTL" check inc-rules.json >out 2>err
+same "$?" 1 "a file with rules and no version is a main policy without version"
+same "$(cat err)" 'inc-rules.json: version: missing (expected 1)
+inc-rules.json: input.rules[0].from: unknown group "lb"' "and says version is missing"
+"$FWCTL" check --included inc-rules.json inc-groups.json >out 2>err
+same "$?" 0 "check --included takes it as an included file"
+same "$(cat out)" 'inc-rules.json: ok (checked as an included file: no "version")
+inc-groups.json: ok (checked as an included file: no "version")' \
+	"its groups left to the including policy"
+printf '{"host": "h", "groups": {"x": ["10.0.0.300"]}, "input": {"default": "drop", "rules": [{"name": "w", "from": "Bad!"}]}}' >inc-bad.json
+"$FWCTL" check --included inc-bad.json >out 2>err
 same "$?" 1 "an included file's own errors are still errors"
-same "$(cat err)" 'inc-bad.json: groups.x[0]: "10.0.0.300" is not a valid IPv4 or IPv6 address
+same "$(cat err)" 'inc-bad.json: host: only the main policy may set "host"
+inc-bad.json: groups.x[0]: "10.0.0.300" is not a valid IPv4 or IPv6 address
+inc-bad.json: input.default: only the main policy may set a chain'"'"'s default
 inc-bad.json: input.rules[0].from: "Bad!" is neither an address, a prefix, a range nor a group name (DNS names are not supported)' \
 	"with their places"
 printf '{"input": {"default": "drop", "rules": []}}' >nover.json
 "$FWCTL" check nover.json >out 2>err
-same "$?" 1 "a main policy (a chain default) without version fails"
+same "$?" 1 "a policy without version fails"
 same "$(cat err)" 'nover.json: version: missing (expected 1)' "and says version is missing"
-printf '{"host": "h", "groups": {}}' >nover2.json
-"$FWCTL" check nover2.json >out 2>err
-same "$?" 1 "so does one that sets host"
-"$FWCTL" check --bogus inc-groups.json >out 2>err
+"$FWCTL" check inc-groups.json --bogus >out 2>err
 same "$?" 2 "an unknown option of check is a usage error"
 same "$(head -1 err)" "fwctl check: unknown option '--bogus'" "and is named"
 "$FWCTL" check -- inc-main.json >out 2>err

@@ -132,7 +132,7 @@ if command -v bash >/dev/null && [ -f $BC ]; then
 	}
 	same "$(complete_words 'fwctl ')" "apply check compile confirm diff metrics rollback show status version " \
 		"completion offers the commands"
-	same "$(complete_words 'fwctl --')" "--help --json --socket " \
+	same "$(complete_words 'fwctl --')" "--help --json --socket --version " \
 		"completion offers the global options"
 	same "$(complete_words 'fwctl apply --')" "--confirm --dry-run --force --json " \
 		"completion offers apply's options"

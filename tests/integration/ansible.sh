@@ -173,6 +173,15 @@ play sub -e "fwd_policy=$T_TMP/sub/db.json" -e "@$T_TMP/sub/vars.json"
 same "$?" 0 "an include in a subdirectory is shipped"
 check "under the name the policy includes" \
 	cmp -s "$TOP/rules/groups.json" "$DEST/common/site-groups.json"
+
+# --- includes as SPEC has them: groups, no "version" ---
+mkdir -p "$T_TMP/spec"
+jq 'del(.version)' "$TOP/rules/groups.json" >"$T_TMP/spec/groups.json"
+cp "$T_TMP/fmt/db.json" "$T_TMP/spec/db.json"
+play spec -e "fwd_policy=$T_TMP/spec/db.json" \
+	-e "fwd_includes=['$T_TMP/spec/groups.json']"
+same "$?" 0 "an include without version ships (validated as an included file)"
+check "and is installed" cmp -s "$T_TMP/spec/groups.json" "$DEST/groups.json"
 ruleset >"$T_TMP/after"
 check "and compiles to the same ruleset" cmp -s "$T_TMP/before" "$T_TMP/after"
 
