@@ -134,7 +134,7 @@ valgrind: all $(BUILD)/fwprobe
 
 demo:
 	tests/deps.sh
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/fwprobe
 	tests/demo.sh
 
 # Everything goes under $(DESTDIR); the unit is filled in with the paths.

@@ -63,4 +63,10 @@ echo
 echo "== fwctl status on db"
 fwctl_on db status | sed 's/^/   /'
 echo
+# The demo is also a check: a step that went wrong, or a site where nothing
+# answered, fails it.
+if [ "$T_FAILS" -ne 0 ] || [ "$n_open" -eq 0 ]; then
+	echo "== the demo FAILED: $T_FAILS step(s) went wrong, $n_open probes allowed" >&2
+	exit 1
+fi
 echo "== removing the site"
