@@ -263,8 +263,10 @@ int file_write_tmp(const char *path, const void *data, size_t len, int mode,
 	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
-	/* FW_SYNC_START: the disk starts on it while the caller goes on. */
-	if (write_all(fd, data, len) < 0 ||
+	/* The mode asked for, whatever the umask (fwd.service's is 0077; the
+	 * metrics file is for node_exporter to read). FW_SYNC_START: the
+	 * disk starts on it while the caller goes on. */
+	if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, data, len) < 0 ||
 	    (sync == FW_SYNC_NOW && fsync(fd) < 0) ||
 	    (sync == FW_SYNC_START &&
 	     sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 &&

@@ -48,7 +48,8 @@ int file_view_run(const struct fw_view *v,
 		  int (*fn)(const char *s, size_t len, void *arg), void *arg);
 /* write(2) until all of data is written. -1/errno. */
 int write_all(int fd, const void *data, size_t len);
-/* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno. */
+/* Writes path atomically: tmp file, fsync, rename, fsync dir. -1/errno.
+ * Here and below, the file gets mode exactly, whatever the umask. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      int mode);
 /* The same, atomic for readers but not synced: for files that only matter

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "t.h"
@@ -32,6 +33,21 @@ static int cut_then_read(const char *s, size_t n, void *arg)
 	if (truncate(arg, 0) < 0)
 		return -2;
 	return touch_all(s, n, NULL);
+}
+
+/* fwd.service's umask is 0077: the metrics file must still be 0644. */
+static void test_mode(const char *dir)
+{
+	char path[80];
+	struct stat st;
+	mode_t old = umask(077);
+
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	T_OK(file_replace(path, "x\n", 2, 0644) == 0 && stat(path, &st) == 0 &&
+		     (st.st_mode & 0777) == 0644,
+	     "file_replace gives the mode asked for under umask 077");
+	umask(old);
+	unlink(path);
 }
 
 int main(void)
@@ -83,6 +99,7 @@ int main(void)
 	     "and again (the handler is set each time)");
 	file_view_free(&v);
 
+	test_mode(dir);
 	unlink(path);
 	unlink(empty);
 	rmdir(dir);
