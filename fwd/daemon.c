@@ -320,8 +320,18 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		r->meta = d->active->meta; /* applied_at stays the first one */
 	r->saved = !save;
 	if (staged) {
-		r->saved = state_commit_staged(d->cfg.statedir, &st,
-					       &r->meta) == 0;
+		/* The same ruleset and host from a text written otherwise
+		 * (reformatted, say, by config management): it takes the
+		 * active text's place, and rollback still goes to the
+		 * policy before. */
+		bool in_place = d->active && !res->changed &&
+				!strcmp(d->active->policy->host
+						? d->active->policy->host
+						: "",
+					r->policy->host ? r->policy->host : "");
+
+		r->saved = state_commit_staged(d->cfg.statedir, &st, &r->meta,
+					       in_place) == 0;
 		e = errno;
 	}
 	res->ms[FW_PH_SAVE] = loop_clock_ms() - t;

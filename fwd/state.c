@@ -321,7 +321,7 @@ static int commit_staged(const char *dir, struct fw_state_stage *st,
 }
 
 int state_commit_staged(const char *dir, struct fw_state_stage *st,
-			const struct fw_state_meta *meta)
+			const struct fw_state_meta *meta, bool in_place)
 {
 	/* The text an edit made is what becomes the previous one. */
 	if (state_fold(dir) < 0 && errno != ESTALE) {
@@ -331,7 +331,7 @@ int state_commit_staged(const char *dir, struct fw_state_stage *st,
 		errno = e;
 		return -1;
 	}
-	return commit_staged(dir, st, meta, true);
+	return commit_staged(dir, st, meta, !in_place);
 }
 
 void state_stage_drop(struct fw_state_stage *st)
@@ -349,7 +349,7 @@ int state_commit(const char *dir, const char *doc, size_t len,
 
 	if (state_stage(dir, doc, len, &st) < 0)
 		return -1;
-	return state_commit_staged(dir, &st, meta);
+	return state_commit_staged(dir, &st, meta, false);
 }
 
 /* --- edits -------------------------------------------------------------

@@ -68,7 +68,9 @@ int state_commit(const char *dir, const char *doc, size_t len,
  * state_commit in two steps, so that the disk writes the text while the
  * caller works out its metadata (its hash): state_stage writes the new
  * text beside the active one, state_commit_staged makes it the active
- * one (or, failing, removes it). -1/errno.
+ * one (or, failing, removes it); in_place: without making the active one
+ * the previous one (a text of the same policy, written otherwise).
+ * -1/errno.
  */
 struct fw_state_stage {
 	char *path, *tmp;
@@ -76,7 +78,7 @@ struct fw_state_stage {
 int state_stage(const char *dir, const char *doc, size_t len,
 		struct fw_state_stage *st);
 int state_commit_staged(const char *dir, struct fw_state_stage *st,
-			const struct fw_state_meta *meta);
+			const struct fw_state_meta *meta, bool in_place);
 /* Removes a staged text that is not to be committed after all. */
 void state_stage_drop(struct fw_state_stage *st);
 

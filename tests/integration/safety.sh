@@ -98,6 +98,17 @@ fw apply "$T_TMP/a.json" >/dev/null
 same "$(verdicts 80 8080)" "open dropped " "policy a applied"
 fw rollback >/dev/null
 same "$(verdicts 80 8080)" "dropped open " "fwctl rollback goes back to policy b"
+# The running policy again, written otherwise (config management
+# re-templating it): it changes nothing, and rollback still goes back to
+# the policy before it.
+fw apply "$T_TMP/c.json" >/dev/null
+fw apply "$T_TMP/a.json" >/dev/null
+jq -c . "$T_TMP/a.json" >"$T_TMP/a2.json"
+same "$(fw apply "$T_TMP/a2.json")" "unchanged" "a reformatted policy a applies unchanged"
+check "its text is the one saved" cmp -s "$T_TMP/a2.json" "$T_TMP/srv/state/active.json"
+fw rollback >/dev/null
+same "$(verdicts 80 8080)" "dropped dropped " "rollback then goes back to c, the policy before a"
+fw apply "$T_TMP/b.json" >/dev/null
 
 # --- diff changes nothing ---
 nsx srv nft -s list ruleset >"$T_TMP/before"

@@ -149,7 +149,8 @@ static void test_commits(void)
 /* The two steps of a commit, and what each failure leaves. */
 static void test_staged(void)
 {
-	static const char a[] = "{\"a\": 1}", b[] = "{\"b\": 2}";
+	static const char a[] = "{\"a\": 1}", b[] = "{\"b\": 2}",
+			  b2[] = "{\"b\":2}";
 	struct fw_state_stage st;
 	struct fw_state_meta m;
 	char path[512], missing[300];
@@ -159,11 +160,24 @@ static void test_staged(void)
 		     load_is("active", a, sizeof(a) - 1, "one"),
 	     "staged: the active text stays until the commit");
 	state_meta_make(&m, b, sizeof(b) - 1, "two", 1714564800);
-	T_OK(state_commit_staged(dir, &st, &m) == 0 &&
+	T_OK(state_commit_staged(dir, &st, &m, false) == 0 &&
 		     load_is("active", b, sizeof(b) - 1, "two") &&
 		     load_is("previous", a, sizeof(a) - 1, "one") &&
 		     stray_files() == 0,
 	     "staged: committed, the old one previous, nothing left over");
+	/* The same policy written otherwise: in place, previous kept. */
+	state_meta_make(&m, b2, sizeof(b2) - 1, "two'", 1714564800);
+	T_OK(state_stage(dir, b2, sizeof(b2) - 1, &st) == 0 &&
+		     state_commit_staged(dir, &st, &m, true) == 0 &&
+		     load_is("active", b2, sizeof(b2) - 1, "two'") &&
+		     load_is("previous", a, sizeof(a) - 1, "one") &&
+		     stray_files() == 0,
+	     "staged in place: the active text replaced, the previous one "
+	     "kept");
+	state_meta_make(&m, b, sizeof(b) - 1, "two", 1714564800);
+	T_OK(state_stage(dir, b, sizeof(b) - 1, &st) == 0 &&
+		     state_commit_staged(dir, &st, &m, true) == 0,
+	     "staged in place: and back");
 
 	T_OK(state_stage(dir, a, sizeof(a) - 1, &st) == 0 &&
 		     (state_stage_drop(&st), stray_files() == 0) &&
@@ -183,7 +197,7 @@ static void test_staged(void)
 	mkdir(path, 0700);
 	state_meta_make(&m, a, sizeof(a) - 1, "three", 1714564800);
 	T_OK(state_stage(dir, a, sizeof(a) - 1, &st) == 0 &&
-		     state_commit_staged(dir, &st, &m) == -1 &&
+		     state_commit_staged(dir, &st, &m, false) == -1 &&
 		     load_is("active", b, sizeof(b) - 1, ""),
 	     "staged: a failed commit leaves the active text as it was");
 	T_OK(load_is("previous", a, sizeof(a) - 1, "one"),
