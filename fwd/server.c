@@ -28,6 +28,8 @@
 #define ACCEPT_BATCH 64		/* accepts per wakeup */
 #define READ_BATCH 16		/* reads per client per wakeup */
 #define READ_CHUNK 65536
+#define SLOW_REQUEST_MS 1000	/* see slow() */
+#define REQUEST_TIMEOUTS 4	/* see server_sweep() */
 
 struct fw_client {
 	struct fw_server *srv;
@@ -38,6 +40,7 @@ struct fw_client {
 	struct fw_buf out;	/* queued reply frames */
 	size_t out_off;		/* bytes of out already sent */
 	uint64_t last_progress;	/* loop_now_ms() of the last byte moved */
+	uint64_t req_since;	/* when its unfinished request began, or 0 */
 	bool closing;		/* framing error: flush, then close */
 	bool eof;		/* peer shut down its sending side */
 	bool dead;		/* I/O error: close now */
@@ -485,6 +488,10 @@ static void client_read(struct fw_client *c)
 			client_body(c, (size_t)n);
 		else
 			client_feed(c, buf, (size_t)n);
+		if (!proto_reader_busy(&c->rd))
+			c->req_since = 0;
+		else if (!c->req_since)
+			c->req_since = c->last_progress;
 	}
 }
 
@@ -517,16 +524,67 @@ static void refuse(int fd, const char *msg)
 	close(fd);
 }
 
-/* The read-only client idle longest, to make room for a writer. */
-static struct fw_client *evict_candidate(struct fw_server *s)
+/* Of the clients that ok() accepts, the one whose key is least. */
+static struct fw_client *least(struct fw_server *s,
+			       bool (*ok)(const struct fw_client *),
+			       uint64_t (*key)(const struct fw_client *))
 {
 	struct fw_client *c, *best = NULL;
 
 	for (c = s->clients; c; c = c->next)
-		if (!c->peer.can_write &&
-		    (!best || c->last_progress < best->last_progress))
+		if (ok(c) && (!best || key(c) < key(best)))
 			best = c;
 	return best;
+}
+
+static uint64_t idle_since(const struct fw_client *c)
+{
+	return c->last_progress;
+}
+
+static uint64_t sending_since(const struct fw_client *c)
+{
+	return c->req_since;
+}
+
+static bool read_only(const struct fw_client *c)
+{
+	return !c->peer.can_write;
+}
+
+/* Over a local socket a request comes whole at once: one still coming
+ * after SLOW_REQUEST_MS is slow, or stuck. */
+static bool slow(const struct fw_client *c)
+{
+	return c->req_since &&
+	       loop_now_ms() - c->req_since >= SLOW_REQUEST_MS;
+}
+
+/* Not root's, and not waiting for a reply of fwd's. */
+static bool not_root_idle(const struct fw_client *c)
+{
+	return c->peer.uid != 0 && !client_pending(c);
+}
+
+/*
+ * The client to close for newcomer p when every place is taken: for a
+ * writer, the read-only client idle longest; for anyone, the client whose
+ * request has been slow the longest; for root, the other user's client
+ * idle longest -- so that neither readers nor slow writers can keep root
+ * out. NULL: p is refused.
+ */
+static struct fw_client *evict_candidate(struct fw_server *s,
+					 const struct fw_peer *p)
+{
+	struct fw_client *c = NULL;
+
+	if (p->can_write)
+		c = least(s, read_only, idle_since);
+	if (!c)
+		c = least(s, slow, sending_since);
+	if (!c && p->uid == 0)
+		c = least(s, not_root_idle, idle_since);
+	return c;
 }
 
 /* Makes room for a newcomer; false if it has to be refused. */
@@ -536,7 +594,7 @@ static bool admit(struct fw_server *s, const struct fw_peer *p)
 
 	if (s->nclients < s->lim.max_clients)
 		return true;
-	victim = p->can_write ? evict_candidate(s) : NULL;
+	victim = evict_candidate(s, p);
 	if (!victim) {
 		log_warn("refusing %s: too many clients (%u)", p->name,
 			 s->lim.max_clients);
@@ -632,10 +690,19 @@ static void server_sweep(void *arg)
 
 	for (c = s->clients; c; c = next) {
 		next = c->next;
-		if (now - c->last_progress < s->lim.idle_timeout_ms)
+		/* A request trickling in a byte at a time makes progress,
+		 * but must still come whole within REQUEST_TIMEOUTS idle
+		 * timeouts. */
+		if (now - c->last_progress < s->lim.idle_timeout_ms &&
+		    (!c->req_since || now - c->req_since <
+					      REQUEST_TIMEOUTS *
+						      (uint64_t)s->lim
+							      .idle_timeout_ms))
 			continue;
-		log_info("closing %s: no progress for %u ms", c->peer.name,
-			 s->lim.idle_timeout_ms);
+		log_info("closing %s: %s", c->peer.name,
+			 now - c->last_progress < s->lim.idle_timeout_ms
+				 ? "its request still incomplete"
+				 : "no progress");
 		/* Tell a client stuck mid-request why; one not reading
 		 * its replies would not read this either. */
 		if (proto_reader_busy(&c->rd) && !client_pending(c))

@@ -552,7 +552,13 @@ static void test_many(void)
 	     "200 idle connections: another client answered in %llu ms",
 	     (unsigned long long)(now_ms() - t0));
 	cJSON_Delete(r);
-	sleep_ms(100); /* let the server see that call's close */
+	/* Idle ones only from here: a request still coming after a second
+	 * would make room for a newcomer (test_evict_slow). */
+	for (i = 1; i < n; i += 2)
+		close(fds[i]);
+	sleep_ms(100); /* let the server see those closes and the call's */
+	for (i = 1; i < n; i += 2)
+		fds[i] = client_connect(srv_a.path, 1000);
 	while (n < 256)
 		fds[n++] = client_connect(srv_a.path, 1000);
 	fd = client_connect(srv_a.path, 1000);
@@ -658,17 +664,47 @@ static int hold_two(const char *path)
 	return closed == 1 ? 0 : 2;
 }
 
-static void test_evict(void)
+/* Server C, full of requests that do not come whole: a newcomer (any)
+ * takes the place of the one that has been coming longest. */
+static void test_evict_slow(void)
+{
+	static const uint8_t part[] = { 0, 0, 0, 100, '{', '"', 'v', '"' };
+	int a = client_connect(srv_c.path, 1000);
+	int b = client_connect(srv_c.path, 1000), fd;
+	cJSON *r;
+
+	send_raw(a, part, sizeof(part));
+	sleep_ms(50);
+	send_raw(b, part, sizeof(part));
+	sleep_ms(1200);
+	fd = client_connect(srv_c.path, 1000);
+	send_frame(fd, "{\"v\":1,\"cmd\":\"status\"}");
+	r = read_reply(fd, 2000);
+	T_OK(is_ok(r), "full of slow requests: a newcomer gets in");
+	cJSON_Delete(r);
+	r = read_reply(a, 1000);
+	T_OK(is_err(r, "too many clients; closed to make room") &&
+		     wait_eof(a, 1000, NULL) && !wait_eof(b, 200, NULL),
+	     "the slowest request's client made room, the other stays");
+	cJSON_Delete(r);
+	close(a);
+	close(b);
+	close(fd);
+	sleep_ms(100);
+}
+
+/* Root applies while a child with gid holds both places of server C idle:
+ * exactly one of the child's connections makes room. */
+static void root_gets_in(gid_t gid, const char *who)
 {
 	int st = -1, fd;
 	pid_t pid;
 	cJSON *r;
 
-	chmod(srv_c.path, 0666);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		if (setgroups(0, NULL) || setgid(gid) || setuid(NOBODY))
 			_exit(100);
 		_exit(hold_two(srv_c.path));
 	}
@@ -676,12 +712,45 @@ static void test_evict(void)
 	fd = client_connect(srv_c.path, 1000);
 	send_frame(fd, "{\"v\":1,\"cmd\":\"apply\"}");
 	r = read_reply(fd, 2000);
-	T_OK(is_ok(r), "full server: root gets in");
+	T_OK(is_ok(r), "server full of %s: root gets in", who);
 	cJSON_Delete(r);
 	waitpid(pid, &st, 0);
 	T_OK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	     "full server: exactly one idle read-only client made room");
+	     "server full of %s: exactly one, idle, made room", who);
 	close(fd);
+	sleep_ms(100);
+}
+
+/* A request that trickles in, a byte at a time, still has to come whole:
+ * server B (idle timeout 1 s) gives it four times that. */
+static void test_trickle(void)
+{
+	static const uint8_t part[] = { 0, 0, 0, 100, '{', '"', 'v', '"' };
+	uint64_t t0 = now_ms();
+	int fd = client_connect(srv_b.path, 1000), i;
+	cJSON *r;
+
+	send_raw(fd, part, sizeof(part));
+	for (i = 0; i < 14 && !wait_eof(fd, 0, NULL); i++) {
+		sleep_ms(400);
+		send_raw(fd, " ", 1);
+	}
+	r = read_reply(fd, 2000);
+	T_OK(is_err(r, "timeout: request incomplete") &&
+		     now_ms() - t0 >= 3800 && now_ms() - t0 < 6500,
+	     "a trickling request is closed after %llu ms (limit 4000)",
+	     (unsigned long long)(now_ms() - t0));
+	cJSON_Delete(r);
+	close(fd);
+}
+
+static void test_evict(void)
+{
+	chmod(srv_c.path, 0666);
+	root_gets_in(NOBODY, "read-only clients");
+	/* Writers of another user (the admin group's) do not keep root out
+	 * either. */
+	root_gets_in(GROUP_GID, "another user's writers");
 }
 
 static void test_inprocess(void)
@@ -764,6 +833,8 @@ int main(void)
 	test_slow_progress();
 	test_no_reader();
 	test_evict();
+	test_evict_slow();
+	test_trickle();
 	test_inprocess();
 	srv_stop(&srv_a, "a");
 	srv_stop(&srv_b, "b");
