@@ -572,15 +572,26 @@ static void rule_log(struct walk *w, const cJSON *v, const char *path,
 		expected(w, path, "true or false", v);
 }
 
+/* Characters (code points) of UTF-8 text, as the JSON schema's maxLength
+ * counts them: the bytes that do not continue a character. */
+static size_t chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 static void rule_comment(struct walk *w, const cJSON *v, const char *path,
 			 struct fw_rule *r)
 {
 	if (!get_string(w, v, path, "a string"))
 		return;
-	if (strlen(v->valuestring) > COMMENT_MAX_LEN) {
+	if (chars(v->valuestring) > COMMENT_MAX_LEN) {
 		diags_add(w->d, w->file, path,
-			  "comment is longer than %d characters",
-			  COMMENT_MAX_LEN);
+			  "comment is longer than %d characters (%zu)",
+			  COMMENT_MAX_LEN, chars(v->valuestring));
 		return;
 	}
 	r->comment = arena_strdup(w->a, v->valuestring);
@@ -1127,10 +1138,10 @@ static void walk_host(struct walk *w, const cJSON *v)
 				  "control character");
 			return;
 		}
-	if (!*s || strlen(s) > HOST_MAX_LEN) {
+	if (!*s || chars(s) > HOST_MAX_LEN) {
 		diags_add(w->d, w->file, "host",
 			  "%s host name (%zu characters; expected 1-%d)",
-			  *s ? "too long a" : "an empty", strlen(s),
+			  *s ? "too long a" : "an empty", chars(s),
 			  HOST_MAX_LEN);
 		return;
 	}
