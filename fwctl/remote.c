@@ -626,8 +626,29 @@ static void show_status(const cJSON *reply)
 	show_top(cJSON_GetObjectItemCaseSensitive(reply, "top_dropped"));
 }
 
+/* status --json --watch: each reading one JSON document on one line. */
+static int status_line(const struct fwctl_opts *o)
+{
+	int rc = FWCTL_OK;
+	cJSON *reply = call(o, proto_request_new("status"), &rc);
+	char *text;
+
+	if (!reply)
+		return rc;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+		rc = failed(o, reply);
+	} else {
+		text = cJSON_PrintUnformatted(reply);
+		printf("%s\n", text);
+		free(text);
+	}
+	cJSON_Delete(reply);
+	return rc;
+}
+
 int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
 {
+	bool tty = isatty(STDOUT_FILENO);
 	long secs = 0;
 	char *end;
 	int rc;
@@ -642,13 +663,19 @@ int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
 		return FWCTL_USAGE;
 	}
 	for (;;) {
-		if (secs && !o->json)
-			fputs("\033[H\033[2J", stdout); /* home, clear */
-		rc = simple(o, proto_request_new("status"), show_status);
+		if (secs && o->json) {
+			rc = status_line(o);
+		} else {
+			if (secs && tty)
+				fputs("\033[H\033[2J", stdout); /* home, clear */
+			rc = simple(o, proto_request_new("status"), show_status);
+		}
 		if (!secs || rc != FWCTL_OK)
 			return rc;
-		if (!o->json)
+		if (!o->json && tty)
 			printf("\n(every %lds; Ctrl-C to stop)\n", secs);
+		else if (!o->json)
+			putchar('\n');
 		fflush(stdout);
 		sleep((unsigned)secs);
 	}

@@ -59,6 +59,10 @@ check "fwctl status prints the rule table" grep -q "ssh *accept" "$T_TMP/status.
 check "fwctl status prints the top dropped sources" grep -q "203.0.113.77" "$T_TMP/status.txt"
 FWD_SOCKET="$SOCK" timeout 2.5 "$TOP/$BUILD/fwctl" status --watch 1 >"$T_TMP/watch.txt"
 check "status --watch redraws" test "$(grep -c 'chain input' "$T_TMP/watch.txt")" -ge 2
+check "and, to a file, clears no screen" test "$(grep -c "$(printf '\033')" "$T_TMP/watch.txt")" -eq 0
+FWD_SOCKET="$SOCK" timeout 2.5 "$TOP/$BUILD/fwctl" --json status --watch 1 >"$T_TMP/watch.json"
+check "status --json --watch: a JSON document per line" \
+	sh -c "test \$(wc -l <'$T_TMP/watch.json') -ge 2 && jq -e -c .chains '$T_TMP/watch.json' >/dev/null"
 
 fw metrics >"$T_TMP/metrics.txt"
 same "$?" 0 "fwctl metrics works"
