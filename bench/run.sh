@@ -12,6 +12,7 @@
 #   BENCH_PPS_ONLY=1: only the packets/s part  PPS_ROUNDS=N (default 5)
 #   BENCH_RULES_ONLY=1: only the rule sets, 10,000 rules (with RUNS=31, a
 #   long comparison of the largest load against its alternatives)
+#   BENCH_GROUPS_ONLY=1: only the allowlist of 100,000 addresses
 #   BENCH_SETTLE=S: the pause between an untimed step and a timed run
 #   (default 0.3 s)
 . "$(dirname "$0")/../tests/lib.sh"
@@ -203,6 +204,9 @@ empty_json() {
 empty_json >"$B/empty.json"
 
 if [ "${BENCH_PPS_ONLY:-0}" = 1 ]; then SIZES="" GROUPS_N="" MILLION=0; fi
+if [ "${BENCH_GROUPS_ONLY:-0}" = 1 ]; then
+	SIZES="" GROUPS_N=100000 MILLION=0 PPS=0
+fi
 if [ "${BENCH_RULES_ONLY:-0}" = 1 ]; then
 	SIZES=10000 GROUPS_N="" MILLION=0 PPS=0
 fi

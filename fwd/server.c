@@ -687,22 +687,19 @@ static void server_sweep(void *arg)
 	struct fw_server *s = arg;
 	struct fw_client *c, *next;
 	uint64_t now = loop_now_ms();
+	/* A request trickling in a byte at a time makes progress, but must
+	 * still come whole within this. */
+	uint64_t whole = REQUEST_TIMEOUTS * (uint64_t)s->lim.idle_timeout_ms;
 
 	for (c = s->clients; c; c = next) {
+		bool idle = now - c->last_progress >= s->lim.idle_timeout_ms;
+		bool late = c->req_since && now - c->req_since >= whole;
+
 		next = c->next;
-		/* A request trickling in a byte at a time makes progress,
-		 * but must still come whole within REQUEST_TIMEOUTS idle
-		 * timeouts. */
-		if (now - c->last_progress < s->lim.idle_timeout_ms &&
-		    (!c->req_since || now - c->req_since <
-					      REQUEST_TIMEOUTS *
-						      (uint64_t)s->lim
-							      .idle_timeout_ms))
+		if (!idle && !late)
 			continue;
 		log_info("closing %s: %s", c->peer.name,
-			 now - c->last_progress < s->lim.idle_timeout_ms
-				 ? "its request still incomplete"
-				 : "no progress");
+			 idle ? "no progress" : "its request still incomplete");
 		/* Tell a client stuck mid-request why; one not reading
 		 * its replies would not read this either. */
 		if (proto_reader_busy(&c->rd) && !client_pending(c))
