@@ -1262,12 +1262,14 @@ static struct fw_policy *policy_new(void)
 }
 
 /* Walks the files; keep_lists: leave their long lists (bulk.h) for
- * bundling, else let them go before the groups are resolved. */
+ * bundling, else let them go before the groups are resolved; included:
+ * the main file is checked as an included one (policy_check_file). */
 static struct fw_policy *from_sources(struct fw_srcs *s, bool includes_ok,
-				      bool keep_lists, struct fw_diags *d)
+				      bool keep_lists, bool included,
+				      struct fw_diags *d)
 {
 	size_t before = d->n + d->dropped;
-	struct walk w = {.d = d, .included = s->n && !s->v[0].top};
+	struct walk w = {.d = d, .included = included};
 
 	w.p = policy_new();
 	w.a = w.p->arena;
@@ -1287,27 +1289,7 @@ static struct fw_policy *from_sources(struct fw_srcs *s, bool includes_ok,
 	return w.p;
 }
 
-/* Loads and validates; on success *srcs holds the files (for bundling). */
-static struct fw_policy *load_validated(const char *path, struct fw_srcs *s,
-					bool keep_lists, struct fw_diags *d)
-{
-	if (source_load_file(path, s, d) == 0)
-		return from_sources(s, true, keep_lists, d);
-	/* Still report what is wrong in the files that did load. */
-	policy_free(from_sources(s, true, keep_lists, d));
-	return NULL;
-}
-
-struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
-{
-	struct fw_srcs s;
-	struct fw_policy *p = load_validated(path, &s, false, d);
-
-	source_free(&s);
-	return p;
-}
-
-/* True if root can only be an included file: see policy_check_file. */
+/* True if root can only be an included file: groups and nothing else. */
 static bool reads_included(const cJSON *root)
 {
 	const cJSON *k;
@@ -1315,9 +1297,49 @@ static bool reads_included(const cJSON *root)
 	if (!cJSON_IsObject(root) || !root->child)
 		return false;
 	for (k = root->child; k; k = k->next)
-		if (strcmp(k->string, "groups") && strcmp(k->string, "include"))
+		if (strcmp(k->string, "groups"))
 			return false;
 	return true;
+}
+
+/*
+ * Loads and validates path; on success *s holds the files (for bundling).
+ * included (NULL: no): check path as an included file if *included is
+ * true or it reads as one; *included then says whether it was.
+ */
+static struct fw_policy *load_validated(const char *path, struct fw_srcs *s,
+					bool keep_lists, bool *included,
+					struct fw_diags *d)
+{
+	bool loaded = source_load_file(path, s, d) == 0, inc = false;
+	struct fw_policy *p;
+
+	/* The main file is the one the loader added last, after its
+	 * includes. */
+	for (size_t i = 0; included && i < s->n; i++)
+		if (s->v[i].top && (*included || reads_included(s->v[i].root))) {
+			s->v[i].top = false;
+			inc = true;
+		}
+	if (included)
+		*included = inc;
+	p = from_sources(s, true, keep_lists, inc, d);
+	/* Even when a file did not load, what is wrong in the others that
+	 * did is reported. */
+	if (!loaded) {
+		policy_free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+struct fw_policy *policy_load_file(const char *path, struct fw_diags *d)
+{
+	struct fw_srcs s;
+	struct fw_policy *p = load_validated(path, &s, false, NULL, d);
+
+	source_free(&s);
+	return p;
 }
 
 struct fw_policy *policy_check_file(const char *path, bool as_included,
@@ -1325,17 +1347,9 @@ struct fw_policy *policy_check_file(const char *path, bool as_included,
 {
 	struct fw_srcs s;
 	struct fw_policy *p;
-	bool loaded = source_load_file(path, &s, d) == 0;
 
-	*included = s.n && s.v[0].top &&
-		    (as_included || reads_included(s.v[0].root));
-	if (*included)
-		s.v[0].top = false;
-	p = from_sources(&s, true, false, d);
-	if (!loaded) {
-		policy_free(p);
-		p = NULL;
-	}
+	*included = as_included;
+	p = load_validated(path, &s, false, included, d);
 	source_free(&s);
 	return p;
 }
@@ -1347,7 +1361,7 @@ struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
 	struct fw_policy *p = NULL;
 
 	if (source_load_text(name, text, len, &s, d) == 0)
-		p = from_sources(&s, false, false, d);
+		p = from_sources(&s, false, false, false, d);
 	source_free(&s);
 	return p;
 }
@@ -1355,7 +1369,7 @@ struct fw_policy *policy_parse(const char *name, const char *text, size_t len,
 char *policy_bundle_file(const char *path, struct fw_diags *d)
 {
 	struct fw_srcs s;
-	struct fw_policy *p = load_validated(path, &s, true, d);
+	struct fw_policy *p = load_validated(path, &s, true, NULL, d);
 	char *out = p ? source_bundle(&s) : NULL;
 
 	policy_free(p);

@@ -126,10 +126,10 @@ struct fw_policy *policy_load_file(const char *path, struct fw_diags *d);
 /*
  * As policy_load_file, for fwctl check. The file is checked as an included
  * one (*included set) when as_included, or when it can be nothing else: it
- * holds "groups" or "include" and nothing more (no "version"). Then
- * "version" is not asked for, what only a main policy may set is an error,
- * and the group names it uses but does not define are left to the policy
- * that includes it.
+ * holds "groups" and nothing more (no "version"). Then "version" is not
+ * asked for, what only a main policy may set is an error, and the group
+ * names it uses but does not define are left to the policy that includes
+ * it.
  */
 struct fw_policy *policy_check_file(const char *path, bool as_included,
 				    struct fw_diags *d, bool *included);

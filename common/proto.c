@@ -237,7 +237,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-bool proto_utf8_valid(const char *s, size_t n)
+size_t proto_utf8_prefix(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, k;
@@ -245,18 +245,25 @@ bool proto_utf8_valid(const char *s, size_t n)
 	while (i < n) {
 		uint64_t w;
 
-		/* ASCII, eight bytes at a time. */
+		/* ASCII without NUL, eight bytes at a time. */
 		if (n - i >= 8 && (memcpy(&w, u + i, 8), true) &&
-		    !(w & 0x8080808080808080ULL)) {
+		    !(w & 0x8080808080808080ULL) &&
+		    !((w - 0x0101010101010101ULL) & ~w &
+		      0x8080808080808080ULL)) {
 			i += 8;
 			continue;
 		}
 		k = utf8_seq(u + i, n - i);
 		if (!k)
-			return false;
+			return i;
 		i += k;
 	}
-	return true;
+	return n;
+}
+
+bool proto_utf8_valid(const char *s, size_t n)
+{
+	return proto_utf8_prefix(s, n) == n;
 }
 
 static void line_col(const char *s, size_t off, unsigned *line, unsigned *col)

@@ -265,5 +265,7 @@ void proto_reply_add_diags(cJSON *reply, const struct fw_diags *d);
 
 /* True if s[0..n) is well-formed UTF-8 without NUL bytes. */
 bool proto_utf8_valid(const char *s, size_t n);
+/* The length of its longest prefix that is: n when all of it is. */
+size_t proto_utf8_prefix(const char *s, size_t n);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * source: reads a policy file and its includes (paths relative to the
- * including file), detects include cycles and duplicates, and merges a
- * validated set of files into one document. Does not validate content.
+ * including file) as UTF-8 text, detects include cycles, reads a file
+ * that several include once, and merges a validated set of files into one
+ * document. Does not validate content.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "proto.h"
 #include "source.h"
 #include "util.h"
 
@@ -130,6 +132,33 @@ static int check_include(struct loader *l, const char *name,
 	return 0;
 }
 
+/*
+ * A policy is UTF-8 text, as fwd takes it: else one diagnostic naming the
+ * first byte that is not, by line and column.
+ */
+static bool text_ok(struct fw_diags *d, const char *name, const char *text,
+		    size_t len)
+{
+	size_t bad = proto_utf8_prefix(text, len), line = 1, col = 1;
+
+	if (bad == len)
+		return true;
+	for (size_t i = 0; i < bad; i++, col++)
+		if (text[i] == '\n') {
+			line++;
+			col = 0;
+		}
+	if (text[bad])
+		diags_add(d, name, NULL,
+			  "line %zu, column %zu: not UTF-8 text (byte 0x%02x)",
+			  line, col, (unsigned char)text[bad]);
+	else
+		diags_add(d, name, NULL,
+			  "line %zu, column %zu: a NUL byte (a policy is text)",
+			  line, col);
+	return false;
+}
+
 static int load_one(struct loader *l, const char *name, const char *from,
 		    const char *path)
 {
@@ -158,6 +187,12 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		free(real);
 		return 0;
 	default:
+		free(text);
+		free(real);
+		l->failed = 1;
+		return -1;
+	}
+	if (!text_ok(l->d, name, text, len)) {
 		free(text);
 		free(real);
 		l->failed = 1;
@@ -200,10 +235,13 @@ int source_load_text(const char *name, const char *text, size_t len,
 {
 	char *err;
 	struct bulk bulk;
-	cJSON *root = bulk_parse(text, len, &bulk, &err);
+	cJSON *root;
 
 	s->v = NULL;
 	s->n = 0;
+	if (!text_ok(d, name, text, len))
+		return -1;
+	root = bulk_parse(text, len, &bulk, &err);
 	if (!root) {
 		diags_add(d, name, NULL, "%s", err);
 		free(err);

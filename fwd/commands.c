@@ -365,7 +365,8 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		diags_free(&diags);
 		return;
 	}
-	if (daemon_apply(d, r, dry_run ? FW_NL_DRY_RUN : 0, &diags, &res) < 0) {
+	if (daemon_apply(d, r, dry_run ? FW_NL_DRY_RUN : FW_APPLY_IN_PLACE,
+			 &diags, &res) < 0) {
 		if (confirm && !dry_run)
 			confirm_abandon(d);
 		apply_failed(d, peer, reply, &diags, true);
@@ -379,8 +380,10 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		memcpy(d->guard_seen.policy, d->active->meta.sha256,
 		       sizeof(d->guard_seen.policy));
 	if (confirm && !dry_run) {
-		/* The same policy again leaves nothing to roll back to. */
-		if (!strcmp(d->pending.previous_sha256, d->active->meta.sha256))
+		/* The same ruleset again leaves nothing to roll back: its
+		 * text took the active one's place (or was it). */
+		if (!res.changed ||
+		    !strcmp(d->pending.previous_sha256, d->active->meta.sha256))
 			confirm_abandon(d);
 		else
 			confirm_start(d);

@@ -324,7 +324,8 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		 * (reformatted, say, by config management): it takes the
 		 * active text's place, and rollback still goes to the
 		 * policy before. */
-		bool in_place = d->active && !res->changed &&
+		bool in_place = (flags & FW_APPLY_IN_PLACE) && d->active &&
+				!res->changed &&
 				!strcmp(d->active->policy->host
 						? d->active->policy->host
 						: "",

@@ -116,10 +116,14 @@ void daemon_full_put(struct fw_ready *r, bool tmp);
 char *daemon_active_doc(const struct fw_daemon *d, size_t *len);
 /* daemon_apply flag: r is the policy saved as active (fwd's start). */
 #define FW_APPLY_SAVED 0x100
+/* daemon_apply flag: r, if it plans the active ruleset with the same host
+ * (the same policy written otherwise), replaces the active text without
+ * becoming a rollback step (a client's apply; not a rollback's). */
+#define FW_APPLY_IN_PLACE 0x200
 /*
  * Applies r (taking ownership) and makes it active. flags: FW_NL_DRY_RUN,
- * FW_APPLY_SAVED. -1 with diagnostics when the kernel refuses; nothing
- * changes then.
+ * FW_APPLY_SAVED, FW_APPLY_IN_PLACE. -1 with diagnostics when the kernel
+ * refuses; nothing changes then.
  */
 int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		struct fw_diags *diags, struct apply_result *res);

@@ -48,6 +48,20 @@ same "$?" 0 "check --included takes it as an included file"
 same "$(cat out)" 'inc-rules.json: ok (checked as an included file: no "version")
 inc-groups.json: ok (checked as an included file: no "version")' \
 	"its groups left to the including policy"
+# With includes of its own: the main file is the one checked as included.
+printf '{"include": "inc-groups.json", "input": {"rules": [{"name": "w", "from": ["lb", "app"]}]}}' >inc-nested.json
+"$FWCTL" check --included inc-nested.json >out 2>err
+same "$?" 0 "check --included of a file that includes another"
+printf '{"include": "inc-groups.json", "groups": {"x": ["10.0.0.1"]}}' >inc-both.json
+"$FWCTL" check inc-both.json >out 2>err
+same "$(cat err)" "inc-both.json: version: missing (expected 1)" \
+	"a file with includes and no version is a main policy that forgot it"
+printf '{"version": 1, "include": "inc-groups.json", "input": {"rules": [{"name": "w", "from": "nosuch"}]}}' >main-unknown.json
+"$FWCTL" check main-unknown.json >out 2>err
+same "$(cat err)" 'main-unknown.json: input.rules[0].from: unknown group "nosuch"' \
+	"a main policy with includes still names its unknown groups"
+"$FWCTL" compile main-unknown.json >out 2>err
+same "$?" 1 "and compile refuses it"
 printf '{"host": "h", "groups": {"x": ["10.0.0.300"]}, "input": {"default": "drop", "rules": [{"name": "w", "from": "Bad!"}]}}' >inc-bad.json
 "$FWCTL" check --included inc-bad.json >out 2>err
 same "$?" 1 "an included file's own errors are still errors"
@@ -65,6 +79,17 @@ same "$?" 2 "an unknown option of check is a usage error"
 same "$(head -1 err)" "fwctl check: unknown option '--bogus'" "and is named"
 "$FWCTL" check -- inc-main.json >out 2>err
 same "$?" 0 "check -- FILE checks FILE"
+
+# Not UTF-8 text: refused where fwd would refuse it, with the place.
+printf '{"version": 1,\n "host": "caf\351"}' >latin1.json
+"$FWCTL" check latin1.json >out 2>err
+same "$?" 1 "a policy that is not UTF-8 fails check (as fwd refuses it)"
+same "$(cat err)" "latin1.json: line 2, column 14: not UTF-8 text (byte 0xe9)" \
+	"naming the line, column and byte"
+printf '{"version": 1, "include": "latin1.json"}' >inc-latin1.json
+"$FWCTL" check inc-latin1.json >out 2>err
+same "$(cat err)" "latin1.json: line 2, column 14: not UTF-8 text (byte 0xe9)" \
+	"an included file too"
 
 "$FWCTL" check >out 2>err
 same "$?" 2 "check without files is a usage error"

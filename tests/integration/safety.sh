@@ -109,6 +109,12 @@ check "its text is the one saved" cmp -s "$T_TMP/a2.json" "$T_TMP/srv/state/acti
 fw rollback >/dev/null
 same "$(verdicts 80 8080)" "dropped dropped " "rollback then goes back to c, the policy before a"
 fw apply "$T_TMP/b.json" >/dev/null
+jq -c . "$T_TMP/b.json" >"$T_TMP/b2.json"
+same "$(fw apply --confirm 2 "$T_TMP/b2.json" | head -1)" "unchanged" \
+	"a reformatted policy b with --confirm: unchanged"
+same "$(pending)" "null" "and nothing awaits confirmation"
+sleep 2.5
+same "$(verdicts 80 8080)" "dropped open " "past the would-be deadline policy b stays"
 
 # --- diff changes nothing ---
 nsx srv nft -s list ruleset >"$T_TMP/before"
@@ -202,3 +208,23 @@ same "$(jq -r '.changed, .confirm_deadline' "$T_TMP/out" | tr '\n' ' ')" "false 
 	"re-applying the running policy with --confirm has nothing to roll back"
 sleep 1.5
 same "$(verdicts 22 80)" "open open " "and the policy stays in place past the would-be deadline"
+jq -c . "$T_TMP/a.json" >"$T_TMP/a3.json"
+fw --json apply --confirm 1 "$T_TMP/a3.json" >"$T_TMP/out"
+same "$(jq -r '.changed, .confirm_deadline' "$T_TMP/out" | tr '\n' ' ')" "false null " \
+	"nor does the running policy written otherwise"
+sleep 1.5
+same "$(verdicts 22 80)" "open open " "and the policy stays in place past the would-be deadline"
+
+# --- an unconfirmed first apply goes back to the empty policy ---
+# (a second fwd, on a table of its own: its first policy ever)
+mkdir -p "$T_TMP/srv2"
+ns_bg srv ${FWD_WRAP:-} "$TOP/$BUILD/fwd" -f -t first_t -s "$T_TMP/srv2/sock" \
+	-d "$T_TMP/srv2/state" 2>>"$T_TMP/srv2/log"
+wait_for 10 test -S "$T_TMP/srv2/sock"
+FWD_SOCKET="$T_TMP/srv2/sock" "$TOP/$BUILD/fwctl" apply --confirm 1 "$T_TMP/c.json" >/dev/null
+same "$(nsx srv nft list table inet first_t | grep -c 'chain input')" 1 \
+	"a first apply with --confirm is live"
+sleep 2
+same "$(nsx srv nft list table inet first_t 2>/dev/null | grep -c chain)" 0 \
+	"unconfirmed, it went back to the empty policy: no chain"
+same "$(verdicts 22 80)" "open open " "and fwd_filter's policy a is untouched"

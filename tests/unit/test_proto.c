@@ -341,6 +341,16 @@ static void test_utf8_strides(void)
 		}
 	}
 	T_OK(bad == 0, "utf8: a bad or good sequence at each of 40 offsets");
+	/* A NUL byte too, which the stride once took for ASCII; and the
+	 * prefix stops at the first bad byte. */
+	for (size_t at = 0; at < sizeof(s); at++) {
+		memset(s, 'a', sizeof(s));
+		s[at] = '\0';
+		bad += proto_utf8_valid(s, sizeof(s)) ||
+		       proto_utf8_prefix(s, sizeof(s)) != at;
+	}
+	T_OK(bad == 0, "utf8: a NUL byte at each of 40 offsets is refused "
+		       "and found where it is");
 }
 
 static void test_replies(void)
