@@ -14,6 +14,7 @@ enum { FWCTL_OK = 0, FWCTL_FAIL = 1, FWCTL_USAGE = 2, FWCTL_NODAEMON = 3 };
 struct fwctl_opts {
 	const char *socket;
 	bool json;
+	bool compact; /* JSON on one line (status --json --watch) */
 };
 
 struct fwctl_cmd {

@@ -60,7 +60,9 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-V") ||
 			   !strcmp(argv[i], "--version")) {
-			return find_cmd("version")->run(&o, 0, argv + argc);
+			/* fwctl's own (the version command asks fwd too). */
+			printf("fwctl %s\n", FW_VERSION);
+			return FWCTL_OK;
 		} else if (!strcmp(argv[i], "-s") ||
 			   !strcmp(argv[i], "--socket")) {
 			fprintf(stderr, "fwctl: %s needs an argument (the "

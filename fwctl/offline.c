@@ -107,7 +107,7 @@ int cmd_check(const struct fwctl_opts *o, int argc, char **argv)
 
 int cmd_compile(const struct fwctl_opts *o, int argc, char **argv)
 {
-	const char *table = FW_TABLE_DEFAULT, *file = NULL;
+	const char *table = FW_TABLE_DEFAULT, *file = NULL, *why;
 	struct fw_buf out = {0};
 	struct fw_policy *p;
 	struct fw_plan *plan;
@@ -126,9 +126,9 @@ int cmd_compile(const struct fwctl_opts *o, int argc, char **argv)
 		fputs("usage: fwctl compile [--table NAME] FILE\n", stderr);
 		return FWCTL_USAGE;
 	}
-	if (plan_table_name_problem(table)) {
-		fprintf(stderr, "fwctl: --table %s: %s\n", table,
-			plan_table_name_problem(table));
+	why = plan_table_name_problem(table);
+	if (why) {
+		fprintf(stderr, "fwctl: --table %s: %s\n", table, why);
 		return FWCTL_USAGE;
 	}
 	diags_init(&d);

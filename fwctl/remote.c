@@ -167,6 +167,14 @@ static int send_policy(const struct fwctl_opts *o, char **text,
 	return r;
 }
 
+static void print_json(const struct fwctl_opts *o, const cJSON *j)
+{
+	char *s = o->compact ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
+
+	printf("%s\n", s);
+	free(s);
+}
+
 /*
  * A failure found on this side (no fwd, a bad reply, an invalid policy
  * file): "fwctl: why" and the diagnostics on stderr and, with --json, the
@@ -188,16 +196,13 @@ static int client_fail(const struct fwctl_opts *o, int rc,
 		fwctl_print_diags(d);
 	if (o->json) {
 		cJSON *r = cJSON_CreateObject();
-		char *text;
 
 		cJSON_AddBoolToObject(r, "ok", 0);
 		cJSON_AddStringToObject(r, "error", why ? why : "failed");
 		cJSON_AddNumberToObject(r, "code", rc);
 		fwctl_diags_json(cJSON_AddArrayToObject(r, "errors"),
 				 d ? d : &(struct fw_diags){0});
-		text = cJSON_Print(r);
-		printf("%s\n", text);
-		free(text);
+		print_json(o, r);
 		cJSON_Delete(r);
 	}
 	free(why);
@@ -249,14 +254,6 @@ static cJSON *call(const struct fwctl_opts *o, cJSON *req, int *rc)
 	return call_with(o, req, NULL, rc);
 }
 
-static void print_json(const cJSON *o)
-{
-	char *s = cJSON_Print(o);
-
-	printf("%s\n", s);
-	free(s);
-}
-
 /* Prints a failed reply; returns its exit status. */
 static int failed(const struct fwctl_opts *o, const cJSON *reply)
 {
@@ -269,7 +266,7 @@ static int failed(const struct fwctl_opts *o, const cJSON *reply)
 			 : FWCTL_FAIL;
 
 	if (o->json) {
-		print_json(reply);
+		print_json(o, reply);
 		return rc;
 	}
 	fprintf(stderr, "fwctl: %s\n",
@@ -298,7 +295,7 @@ static int answer(const struct fwctl_opts *o, const cJSON *reply,
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
 		return failed(o, reply);
 	if (o->json)
-		print_json(reply);
+		print_json(o, reply);
 	else
 		show(reply);
 	return FWCTL_OK;
@@ -626,28 +623,10 @@ static void show_status(const cJSON *reply)
 	show_top(cJSON_GetObjectItemCaseSensitive(reply, "top_dropped"));
 }
 
-/* status --json --watch: each reading one JSON document on one line. */
-static int status_line(const struct fwctl_opts *o)
-{
-	int rc = FWCTL_OK;
-	cJSON *reply = call(o, proto_request_new("status"), &rc);
-	char *text;
-
-	if (!reply)
-		return rc;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
-		rc = failed(o, reply);
-	} else {
-		text = cJSON_PrintUnformatted(reply);
-		printf("%s\n", text);
-		free(text);
-	}
-	cJSON_Delete(reply);
-	return rc;
-}
-
 int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
 {
+	/* --json --watch: each reading one JSON document on one line. */
+	struct fwctl_opts line = *o;
 	bool tty = isatty(STDOUT_FILENO);
 	long secs = 0;
 	char *end;
@@ -662,14 +641,11 @@ int cmd_status(const struct fwctl_opts *o, int argc, char **argv)
 		fputs("usage: fwctl status [--watch SECS]\n", stderr);
 		return FWCTL_USAGE;
 	}
+	line.compact = secs && o->json;
 	for (;;) {
-		if (secs && o->json) {
-			rc = status_line(o);
-		} else {
-			if (secs && tty)
-				fputs("\033[H\033[2J", stdout); /* home, clear */
-			rc = simple(o, proto_request_new("status"), show_status);
-		}
+		if (secs && !o->json && tty)
+			fputs("\033[H\033[2J", stdout); /* home, clear */
+		rc = simple(&line, proto_request_new("status"), show_status);
 		if (!secs || rc != FWCTL_OK)
 			return rc;
 		if (!o->json && tty)

@@ -98,8 +98,9 @@ int daemon_rollback(struct fw_daemon *d, const char *by,
 		if (errno != ENOENT)
 			return -1;
 		/* Before the first policy there was none: an unconfirmed
-		 * first apply goes back to that (no table), but asked for
-		 * by hand, that would take the firewall away. */
+		 * first apply goes back to the empty policy (a table
+		 * without chains: nothing filtered, as before it), but
+		 * asked for by hand, that would take the firewall away. */
 		if (!d->has_pending) {
 			diags_add(diags, NULL, "",
 				  "there is no previous policy to roll back "

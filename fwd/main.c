@@ -78,6 +78,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"idle-timeout", required_argument, NULL, 'I'},
 		{"no-lock", no_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0}};
+	const char *why;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:d:g:t:fhV", longs, NULL)) != -1) {
@@ -104,9 +105,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -1;
 	}
-	if (plan_table_name_problem(o->table)) {
-		fprintf(stderr, "fwd: --table %s: %s\n", o->table,
-			plan_table_name_problem(o->table));
+	why = plan_table_name_problem(o->table);
+	if (why) {
+		fprintf(stderr, "fwd: --table %s: %s\n", o->table, why);
 		return -1;
 	}
 	return 0;

@@ -980,14 +980,15 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 	st->same = e->error == st->last_error ? st->same + 1 : 1;
 	st->last_error = e->error;
 	msg = ext_ack_msg(nlh);
-	/* What nf_tables answers for a table that another process owns. */
+	/* What nf_tables answers for a table that another process owns,
+	 * and to a process without CAP_NET_ADMIN. */
 	diags_add(st->d, NULL, b->path, "kernel refused %s: %s%s%s%s%s%s%s",
 		  b->what, strerror(-e->error), msg ? " (" : "",
 		  msg ? msg : "", msg ? ")" : "",
 		  e->error == -EPERM ? "; table inet " : "",
 		  e->error == -EPERM ? st->tx->plan->table : "",
-		  e->error == -EPERM ? " may be another process's (is another "
-				       "fwd running for it?)"
+		  e->error == -EPERM ? " may be another process's (a second "
+				       "fwd?), or fwd lacks CAP_NET_ADMIN"
 				     : "");
 	return MNL_CB_OK;
 }

@@ -40,7 +40,7 @@ struct fw_client {
 	struct fw_buf out;	/* queued reply frames */
 	size_t out_off;		/* bytes of out already sent */
 	uint64_t last_progress;	/* loop_now_ms() of the last byte moved */
-	uint64_t req_since;	/* when its unfinished request began, or 0 */
+	uint64_t req_since;	/* since when a request is due, or 0 */
 	bool closing;		/* framing error: flush, then close */
 	bool eof;		/* peer shut down its sending side */
 	bool dead;		/* I/O error: close now */
@@ -553,7 +553,8 @@ static bool read_only(const struct fw_client *c)
 }
 
 /* Over a local socket a request comes whole at once: one still coming
- * after SLOW_REQUEST_MS is slow, or stuck. */
+ * after SLOW_REQUEST_MS is slow, or stuck (or a client silent since it
+ * connected). */
 static bool slow(const struct fw_client *c)
 {
 	return c->req_since &&
@@ -626,7 +627,8 @@ static void client_new(struct fw_server *s, int fd)
 	c->fd = fd;
 	c->passed = -1;
 	c->peer = p;
-	c->last_progress = loop_now_ms();
+	/* Its first request is due from now: silence counts as slow. */
+	c->last_progress = c->req_since = loop_now_ms();
 	proto_reader_init(&c->rd, s->lim.max_frame);
 	c->w = loop_watch_add(s->loop, fd, FW_EV_READ, client_event, c);
 	if (!c->w) {

@@ -123,6 +123,9 @@ FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" --json status >out 2>err
 same "$?" 3 "status --json without a daemon exits 3"
 same "$(jq -c '[.ok, .code, (.error | startswith("cannot reach fwd at")), .errors]' out)" \
 	'[false,3,true,[]]' "and says so in JSON on stdout"
+FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" --json status --watch 1 >out 2>err
+same "$?:$(wc -l <out | tr -d ' '):$(jq -c .ok out)" "3:1:false" \
+	"status --json --watch without a daemon: one JSON line, exit 3"
 printf '{"version": 1, "include": "bad.json"}' >badinc.json
 FWD_SOCKET="$T_TMP/nothing-here.sock" "$FWCTL" --json apply badinc.json >out 2>err
 same "$?" 1 "apply --json of an invalid policy with includes exits 1"
@@ -133,7 +136,7 @@ same "$(jq -c '[.ok, .error, .errors]' out)" \
 same "$?" 2 "-s without a path is a usage error"
 same "$(head -1 err)" "fwctl: -s needs an argument (the socket's path)" "and says what is missing"
 "$FWCTL" -s "$T_TMP/nothing-here.sock" --version >out 2>err
-same "$(head -n 1 out)" "fwctl 0.1.0" "fwctl --version prints the version"
+same "$?:$(cat out)" "0:fwctl 0.1.0" "fwctl --version prints fwctl's version, asking no fwd"
 "$FWCTL" version extra >out 2>err
 same "$?" 2 "version takes no arguments"
 same "$(cat err)" "usage: fwctl version" "and says so"

@@ -59,7 +59,7 @@ if grep -q "is locked against other processes" "$T_TMP/srv/log1"; then
 	check "and the error gives the kernel's reason" \
 		grep -q "Operation not permitted" "$T_TMP/out"
 	check "and the likely cause: another fwd" \
-		grep -q "table inet shared may be another process's (is another fwd running for it?)" "$T_TMP/out"
+		grep -q "table inet shared may be another process's (a second fwd?), or fwd lacks CAP_NET_ADMIN" "$T_TMP/out"
 	check "and stays short: one line per kind of refusal, the rest counted" \
 		sh -c "[ \$(wc -l <'$T_TMP/out') -le 6 ]"
 	nsx srv nft -s list table inet shared >"$T_TMP/after"

@@ -552,15 +552,17 @@ static void test_many(void)
 	     "200 idle connections: another client answered in %llu ms",
 	     (unsigned long long)(now_ms() - t0));
 	cJSON_Delete(r);
-	/* Idle ones only from here: a request still coming after a second
-	 * would make room for a newcomer (test_evict_slow). */
-	for (i = 1; i < n; i += 2)
-		close(fds[i]);
+	/* From here clients that had their answer and stay: a request
+	 * (or silence) still coming after a second would make room for a
+	 * newcomer (test_evict_slow). */
+	while (n)
+		close(fds[--n]);
 	sleep_ms(100); /* let the server see those closes and the call's */
-	for (i = 1; i < n; i += 2)
-		fds[i] = client_connect(srv_a.path, 1000);
-	while (n < 256)
-		fds[n++] = client_connect(srv_a.path, 1000);
+	while (n < 256) {
+		fds[n] = client_connect(srv_a.path, 1000);
+		send_frame(fds[n], "{\"v\":1,\"cmd\":\"status\"}");
+		cJSON_Delete(read_reply(fds[n++], 2000));
+	}
 	fd = client_connect(srv_a.path, 1000);
 	send_frame(fd, "{\"v\":1,\"cmd\":\"status\"}");
 	r = read_reply(fd, 2000);
@@ -669,12 +671,12 @@ static int hold_two(const char *path)
 static void test_evict_slow(void)
 {
 	static const uint8_t part[] = { 0, 0, 0, 100, '{', '"', 'v', '"' };
-	int a = client_connect(srv_c.path, 1000);
-	int b = client_connect(srv_c.path, 1000), fd;
+	int a = client_connect(srv_c.path, 1000), b, fd;
 	cJSON *r;
 
 	send_raw(a, part, sizeof(part));
 	sleep_ms(50);
+	b = client_connect(srv_c.path, 1000);
 	send_raw(b, part, sizeof(part));
 	sleep_ms(1200);
 	fd = client_connect(srv_c.path, 1000);
@@ -686,6 +688,25 @@ static void test_evict_slow(void)
 	T_OK(is_err(r, "too many clients; closed to make room") &&
 		     wait_eof(a, 1000, NULL) && !wait_eof(b, 200, NULL),
 	     "the slowest request's client made room, the other stays");
+	cJSON_Delete(r);
+	close(a);
+	close(b);
+	close(fd);
+	sleep_ms(100);
+
+	/* Silence since it connected counts as a request that does not
+	 * come; a client that had its answer and stays does not. */
+	a = client_connect(srv_c.path, 1000);
+	b = client_connect(srv_c.path, 1000);
+	send_frame(b, "{\"v\":1,\"cmd\":\"status\"}");
+	cJSON_Delete(read_reply(b, 2000));
+	sleep_ms(1200);
+	fd = client_connect(srv_c.path, 1000);
+	send_frame(fd, "{\"v\":1,\"cmd\":\"status\"}");
+	r = read_reply(fd, 2000);
+	T_OK(is_ok(r) && wait_eof(a, 1000, NULL) && !wait_eof(b, 200, NULL),
+	     "a client silent for a second made room, not one that had its "
+	     "answer");
 	cJSON_Delete(r);
 	close(a);
 	close(b);
