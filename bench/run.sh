@@ -125,6 +125,7 @@ phases() {
 # ksys NS SYSCALLS COMMAND...: runs COMMAND in NS under strace and prints,
 # as "wall cpu", the seconds it spent inside SYSCALLS: the kernel's part of
 # a load (the batch, or the table replace), apart from the tool's own work.
+# Both columns are that wall time: the kernel works there on the CPU.
 ksys() {
 	_ns=$1 _sc=$2
 	shift 2

@@ -573,7 +573,8 @@ static void rule_log(struct walk *w, const cJSON *v, const char *path,
 }
 
 /* Characters (code points) of UTF-8 text, as the JSON schema's maxLength
- * counts them: the bytes that do not continue a character. */
+ * counts them: the bytes that do not continue a character. (The loader
+ * takes only well-formed UTF-8, and \u escapes decode to it.) */
 static size_t chars(const char *s)
 {
 	size_t n = 0;
