@@ -1264,7 +1264,8 @@ static struct fw_policy *policy_new(void)
 
 /* Walks the files; keep_lists: leave their long lists (bulk.h) for
  * bundling, else let them go before the groups are resolved; included:
- * the main file is checked as an included one (policy_check_file). */
+ * group names need not be defined (the main file checked as an included
+ * one, or a file missing). */
 static struct fw_policy *from_sources(struct fw_srcs *s, bool includes_ok,
 				      bool keep_lists, bool included,
 				      struct fw_diags *d)
@@ -1324,7 +1325,9 @@ static struct fw_policy *load_validated(const char *path, struct fw_srcs *s,
 		}
 	if (included)
 		*included = inc;
-	p = from_sources(s, true, keep_lists, inc, d);
+	/* A file that did not load may define the groups the others name:
+	 * their names are not errors then. */
+	p = from_sources(s, true, keep_lists, inc || !loaded, d);
 	/* Even when a file did not load, what is wrong in the others that
 	 * did is reported. */
 	if (!loaded) {

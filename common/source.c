@@ -132,11 +132,7 @@ static int check_include(struct loader *l, const char *name,
 	return 0;
 }
 
-/*
- * A policy is UTF-8 text, as fwd takes it: else one diagnostic naming the
- * first byte that is not, by line and column.
- */
-static bool text_ok(struct fw_diags *d, const char *name, const char *text,
+bool source_text_ok(struct fw_diags *d, const char *name, const char *text,
 		    size_t len)
 {
 	size_t bad = proto_utf8_prefix(text, len), line = 1, col = 1;
@@ -192,7 +188,7 @@ static int load_one(struct loader *l, const char *name, const char *from,
 		l->failed = 1;
 		return -1;
 	}
-	if (!text_ok(l->d, name, text, len)) {
+	if (!source_text_ok(l->d, name, text, len)) {
 		free(text);
 		free(real);
 		l->failed = 1;
@@ -239,7 +235,7 @@ int source_load_text(const char *name, const char *text, size_t len,
 
 	s->v = NULL;
 	s->n = 0;
-	if (!text_ok(d, name, text, len))
+	if (!source_text_ok(d, name, text, len))
 		return -1;
 	root = bulk_parse(text, len, &bulk, &err);
 	if (!root) {

@@ -32,6 +32,11 @@ struct fw_srcs {
 /* Reads path and every file it includes. Files that cannot be read or
  * parsed are reported in d and left out; returns -1 if any was. */
 int source_load_file(const char *path, struct fw_srcs *s, struct fw_diags *d);
+/* A policy is UTF-8 text without NUL bytes (fwd and fwctl alike): else
+ * false, with one diagnostic naming the first byte that is not, by line
+ * and column. */
+bool source_text_ok(struct fw_diags *d, const char *name, const char *text,
+		    size_t len);
 /* One in-memory, self-contained document (as fwd receives it). */
 int source_load_text(const char *name, const char *text, size_t len,
 		     struct fw_srcs *s, struct fw_diags *d);

@@ -18,6 +18,7 @@
 #include "nftext.h"
 #include "plandiff.h"
 #include "proto.h"
+#include "source.h"
 
 static void counter_lookup(void *ctx, const char *name, uint64_t *packets,
 			   uint64_t *bytes)
@@ -279,11 +280,9 @@ static char *take_policy(const cJSON *req, size_t *len)
 static bool policy_text_ok(const cJSON *req, const char *doc, size_t len,
 			   struct fw_diags *diags)
 {
-	if (!memchr(doc, '\0', len) && proto_utf8_valid(doc, len))
-		return true;
-	diags_add(diags, policy_name(req) ? policy_name(req) : "policy", "",
-		  "not UTF-8 text (or it holds a NUL byte)");
-	return false;
+	return source_text_ok(diags,
+			      policy_name(req) ? policy_name(req) : "policy",
+			      doc, len);
 }
 
 /* The reply (and log line) of a successful apply. */
@@ -357,6 +356,11 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		diags_free(&diags);
 		return;
 	}
+	/* The same ruleset again leaves nothing to roll back: its text
+	 * takes the active one's place (or is it). Decided before the
+	 * pending record is written, so that none is left to a crash. */
+	if (d->active && !strcmp(d->active->plan_sha, r->plan_sha))
+		confirm = 0;
 	if (confirm && !dry_run && confirm_prepare(d, r, confirm) < 0) {
 		proto_reply_error(reply, FW_CODE_FAIL,
 				  "cannot record the pending confirmation: %s",
@@ -379,15 +383,8 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	if (!dry_run && !force && ssh_of(req, &d->guard_seen) == 1)
 		memcpy(d->guard_seen.policy, d->active->meta.sha256,
 		       sizeof(d->guard_seen.policy));
-	if (confirm && !dry_run) {
-		/* The same ruleset again leaves nothing to roll back: its
-		 * text took the active one's place (or was it). */
-		if (!res.changed ||
-		    !strcmp(d->pending.previous_sha256, d->active->meta.sha256))
-			confirm_abandon(d);
-		else
-			confirm_start(d);
-	}
+	if (confirm && !dry_run)
+		confirm_start(d);
 	applied(d, peer, reply, &res, dry_run, confirm);
 }
 

@@ -139,7 +139,7 @@ holds "$T_TMP/a.json" "a bad member: the kernel still holds a"
 # Bytes that are not UTF-8 (sent as they are, after the request): refused
 # whole, the file named.
 printf '{"version": 1, "input": {"rules": [{"name": "caf\351", "proto": "tcp", "port": 1}]}}' >"$T_TMP/latin1.json"
-refused "$T_TMP/latin1.json" 'latin1.json: not UTF-8 text' \
+refused "$T_TMP/latin1.json" 'latin1.json: line 1, column 49: not UTF-8 text (byte 0xe9)' \
 	"a policy that is not UTF-8"
 holds "$T_TMP/a.json" "a policy that is not UTF-8: the kernel still holds a"
 
@@ -156,7 +156,7 @@ s.sendall(struct.pack(">I", len(body)) + body)
 n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
 print(s.recv(n, socket.MSG_WAITALL).decode())
 PY
-grep -q 'holds a NUL byte' "$T_TMP/out" &&
+grep -q 'line [0-9]*, column [0-9]*: a NUL byte' "$T_TMP/out" &&
 	ok "a policy with a NUL byte: refused, and said why" ||
 	{ not_ok "a policy with a NUL byte: refused, and said why"; sed 's/^/# /' "$T_TMP/out"; }
 holds "$T_TMP/a.json" "a policy with a NUL byte: the kernel still holds a"
