@@ -18,7 +18,6 @@
 #include "nftext.h"
 #include "plandiff.h"
 #include "proto.h"
-#include "source.h"
 
 static void counter_lookup(void *ctx, const char *name, uint64_t *packets,
 			   uint64_t *bytes)
@@ -272,19 +271,6 @@ static char *take_policy(const cJSON *req, size_t *len)
 	return doc;
 }
 
-/*
- * A policy that came after the request (proto.h) is bytes as they came:
- * it must be UTF-8 text without NUL bytes, as a JSON string is. False
- * with a diagnostic otherwise.
- */
-static bool policy_text_ok(const cJSON *req, const char *doc, size_t len,
-			   struct fw_diags *diags)
-{
-	return source_text_ok(diags,
-			      policy_name(req) ? policy_name(req) : "policy",
-			      doc, len);
-}
-
 /* The reply (and log line) of a successful apply. */
 static void applied(struct fw_daemon *d, const struct fw_peer *peer,
 		    cJSON *reply, const struct apply_result *res, bool dry_run,
@@ -338,13 +324,10 @@ static void h_apply(void *ctx, const struct fw_peer *peer, const cJSON *req,
 		return;
 	}
 	diags_init(&diags);
-	if (!policy_text_ok(req, doc, len, &diags)) {
-		free(doc);
-		r = NULL;
-	} else {
-		r = daemon_ready_new(d, policy_name(req), doc, len,
-				     peer->name, &diags);
-	}
+	/* A policy that came after the request (proto.h) is bytes as they
+	 * came: the reader takes UTF-8 text only (source_text_ok). */
+	r = daemon_ready_new(d, policy_name(req), doc, len, peer->name,
+			     &diags);
 	if (!r) {
 		apply_failed(d, peer, reply, &diags, false);
 		diags_free(&diags);
@@ -444,13 +427,7 @@ static void h_diff(void *ctx, const struct fw_peer *peer, const cJSON *req,
 	}
 	diags_init(&diags);
 	text = take_policy(req, &n);
-	if (!policy_text_ok(req, text, n, &diags)) {
-		free(text);
-		r = NULL;
-	} else {
-		r = daemon_ready_new(d, policy_name(req), text, n, peer->name,
-				     &diags);
-	}
+	r = daemon_ready_new(d, policy_name(req), text, n, peer->name, &diags);
 	if (!r) {
 		proto_reply_error(reply, FW_CODE_FAIL, "invalid policy");
 		proto_reply_add_diags(reply, &diags);
