@@ -25,6 +25,11 @@ static void oom(void)
 	abort();
 }
 
+bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

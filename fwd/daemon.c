@@ -324,12 +324,9 @@ int daemon_apply(struct fw_daemon *d, struct fw_ready *r, unsigned flags,
 		 * (reformatted, say, by config management): it takes the
 		 * active text's place, and rollback still goes to the
 		 * policy before. */
-		bool in_place = (flags & FW_APPLY_IN_PLACE) && d->active &&
-				!res->changed &&
-				!strcmp(d->active->policy->host
-						? d->active->policy->host
-						: "",
-					r->policy->host ? r->policy->host : "");
+		bool in_place = (flags & FW_APPLY_IN_PLACE) && !res->changed &&
+				str_eq(d->active->policy->host,
+				       r->policy->host);
 
 		r->saved = state_commit_staged(d->cfg.statedir, &st, &r->meta,
 					       in_place) == 0;

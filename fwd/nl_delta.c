@@ -33,11 +33,6 @@ static void *must(void *p)
 	return p;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 static bool match_eq(const struct fw_match *a, const struct fw_match *b)
 {
 	return a->kind == b->kind && a->family == b->family &&
